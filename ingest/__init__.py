@@ -1,0 +1,1 @@
+"""Loading employees, skills and taxonomies; validation, skill normalisation, embedding."""
