@@ -49,7 +49,10 @@ _T = TypeVar("_T")
 
 
 class Neo4jStore:
-    def __init__(self, *, driver: neo4j.Driver, database: str = "neo4j", owns_driver: bool = False) -> None:
+    def __init__(
+        self, *, driver: neo4j.Driver, database: str = "neo4j", owns_driver: bool = False, uri: str = "Neo4j"
+    ) -> None:
+        self.uri = uri
         self._driver = driver
         self._database = database
         self._owns_driver = owns_driver
@@ -65,7 +68,7 @@ class Neo4jStore:
             connection_acquisition_timeout=10.0,
             max_transaction_retry_time=10.0,
         )
-        return cls(driver=driver, database=database, owns_driver=True)
+        return cls(driver=driver, database=database, owns_driver=True, uri=uri)
 
     # -- plumbing ----------------------------------------------------------------------
     @contextmanager
@@ -73,7 +76,11 @@ class Neo4jStore:
         try:
             yield
         except (ServiceUnavailable, SessionExpired, AuthError) as exc:
-            raise StoreUnavailable(f"Neo4j does not answer ({type(exc).__name__}: {exc})") from exc
+            reason = str(exc).splitlines()[-1].strip(" ()")
+            raise StoreUnavailable(
+                f"Neo4j at {self.uri} does not answer ({reason}); start it (docker compose up neo4j, or "
+                "python scripts/neo4j_local.py start) or point MENTORGRAPH_STORE at a running server"
+            ) from exc
         except ClientError as exc:
             raise StoreError(f"Neo4j refused the request: {exc.message}") from exc
         except (Neo4jError, DriverError) as exc:
