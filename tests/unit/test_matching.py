@@ -26,8 +26,8 @@ Objective = Literal["total", "coverage"]
 
 
 def make_problem(
-    lr: list[list[float]] | NDArray[np.float64],
-    rl: list[list[float]] | NDArray[np.float64],
+    lr: list[list[float]] | NDArray[np.floating],
+    rl: list[list[float]] | NDArray[np.floating],
     *,
     left_capacity: list[int] | None = None,
     right_capacity: list[int] | None = None,
@@ -68,14 +68,16 @@ def brute_force(problem: MatchProblem) -> tuple[int, float]:
     a = np.asarray(problem.benefit_lr, dtype=np.float64)
     b = np.asarray(problem.benefit_rl, dtype=np.float64)
     n_l, n_r = a.shape
-    forbidden = np.zeros((n_l, n_r), dtype=bool) if problem.forbidden is None else np.asarray(problem.forbidden)
+    no_rule = np.zeros((n_l, n_r), dtype=bool)
+    forbidden = no_rule if problem.forbidden is None else np.asarray(problem.forbidden)
     m = problem.min_direction_benefit
     must = set(problem.must_pair)
+    two_way = problem.require_two_way
     optional = [
         (i, j)
         for i in range(n_l)
         for j in range(n_r)
-        if (i, j) not in must and not forbidden[i, j] and (not problem.require_two_way or (a[i, j] > m and b[i, j] > m))
+        if (i, j) not in must and not forbidden[i, j] and (not two_way or (a[i, j] > m and b[i, j] > m))
     ]
     edges = list(must) + optional
     n_e = len(edges)
@@ -159,7 +161,8 @@ def assert_feasible(problem: MatchProblem, result: MatchResult) -> None:
             assert not problem.forbidden[p.left_idx, p.right_idx]
         if problem.require_two_way:
             m = problem.min_direction_benefit
-            assert a[p.left_idx, p.right_idx] > m and b[p.left_idx, p.right_idx] > m
+            assert a[p.left_idx, p.right_idx] > m
+            assert b[p.left_idx, p.right_idx] > m
     assert result.total_score == pytest.approx(sum(p.score for p in result.pairs))
     assert result.n_covered == len(deg_l) + len(deg_r)
     n_people = len(problem.left_ids) + len(problem.right_ids)
@@ -173,7 +176,8 @@ def test_mutual_score_is_the_harmonic_mean_and_zero_when_one_sided() -> None:
     got = mutual_score([1.0, 2.0, 1.0, 0.0, 0.9], [1.0, 1.0, 0.0, 0.0, 0.1])
     np.testing.assert_allclose(got, [1.0, 4.0 / 3.0, 0.0, 0.0, 0.18])
     grid = mutual_score(np.full((2, 3), 0.5, dtype=np.float32), np.full((2, 3), 0.5))
-    assert grid.shape == (2, 3) and grid.dtype == np.float64
+    assert grid.shape == (2, 3)
+    assert grid.dtype == np.float64
     np.testing.assert_allclose(grid, 0.5)
 
 
@@ -196,7 +200,8 @@ def test_optimal_against_brute_force(objective: Objective, engine: Literal["auto
         methods[result.method] += 1
     if engine == "auto":
         # Both engines of "auto" must have been exercised for this test to mean anything.
-        assert methods["assignment"] > 0 and methods["lp"] > 0, methods
+        assert methods["assignment"] > 0, methods
+        assert methods["lp"] > 0, methods
 
 
 def test_engines_agree_on_medium_instances_with_capacities() -> None:
@@ -246,7 +251,8 @@ def test_coverage_matches_everyone_when_total_does_not() -> None:
         ("R1", "lost to better pairs"),
     }
     assert [(p.left_idx, p.right_idx) for p in coverage.pairs] == [(0, 1), (1, 0)]
-    assert coverage.n_covered == 4 and coverage.unmatched == ()
+    assert coverage.n_covered == 4
+    assert coverage.unmatched == ()
     assert coverage.total_score < total.total_score
 
 
@@ -345,7 +351,7 @@ def test_malformed_input_is_rejected(change: dict[str, object], message: str) ->
     base = make_problem([[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]])
     fields = {k: getattr(base, k) for k in base.__dataclass_fields__} | change
     with pytest.raises(MatchInputError, match=message):
-        solve(MatchProblem(**fields))  # type: ignore[arg-type]
+        solve(MatchProblem(**fields))
 
 
 # --- edge cases ------------------------------------------------------------
@@ -364,9 +370,12 @@ def test_cohort_of_nobody() -> None:
     )
     for objective in ("total", "coverage"):
         result = solve(MatchProblem(**{**problem.__dict__, "objective": objective}))
-        assert result.pairs == () and result.unmatched == ()
-        assert result.total_score == 0.0 and result.n_covered == 0
-        assert result.min_benefit is None and result.median_benefit is None
+        assert result.pairs == ()
+        assert result.unmatched == ()
+        assert result.total_score == 0.0
+        assert result.n_covered == 0
+        assert result.min_benefit is None
+        assert result.median_benefit is None
     assert solve_greedy(problem).pairs == ()
     assert solve_one_directional(problem).pairs == ()
 
@@ -382,15 +391,19 @@ def test_one_side_empty() -> None:
     )
     result = solve(problem)
     assert result.pairs == ()
-    assert [(u.side, u.person_id, u.reason) for u in result.unmatched] == [("left", "s1", "no allowed partner")]
+    reasons = [(u.side, u.person_id, u.reason) for u in result.unmatched]
+    assert reasons == [("left", "s1", "no allowed partner")]
 
 
 def test_cohort_of_one_pair() -> None:
     result = solve(make_problem([[0.6]], [[0.3]]))
     assert [(p.left_idx, p.right_idx) for p in result.pairs] == [(0, 0)]
     assert result.total_score == pytest.approx(0.4)
-    assert result.min_benefit == pytest.approx(0.4) and result.median_benefit == pytest.approx(0.4)
-    assert result.id_pairs() == [("L0", "R0", pytest.approx(0.4))]
+    assert result.min_benefit == pytest.approx(0.4)
+    assert result.median_benefit == pytest.approx(0.4)
+    [(left, right, score)] = result.id_pairs()
+    assert (left, right) == ("L0", "R0")
+    assert score == pytest.approx(0.4)
     assert result.benefit_by_id() == {"L0": pytest.approx(0.4), "R0": pytest.approx(0.4)}
     closed = solve(make_problem([[0.6]], [[0.3]], left_capacity=[0]))
     assert [(u.person_id, u.reason) for u in closed.unmatched] == [
@@ -462,7 +475,8 @@ def test_one_directional_maximises_the_one_direction() -> None:
         # Brute force on benefit_lr alone: the same problem with lr in both directions
         # and no two-way rule scores each pair lr, so its optimum is the lr optimum.
         a = np.asarray(problem.benefit_lr)
-        mirrored = MatchProblem(**{**problem.__dict__, "benefit_rl": a, "require_two_way": False, "objective": "total"})
+        changes = {"benefit_rl": a, "require_two_way": False, "objective": "total"}
+        mirrored = MatchProblem(**{**problem.__dict__, **changes})
         _, best_lr = brute_force(mirrored)
         got = sum(float(a[p.left_idx, p.right_idx]) for p in result.pairs)
         assert got == pytest.approx(best_lr, abs=1e-9)

@@ -1,0 +1,1 @@
+"""Recommenders: pair scoring, explanations and cohort matching."""
