@@ -161,6 +161,32 @@ RETURN COLLECT { MATCH (e)-[:REPORTS_TO]->+(m:Employee) RETURN DISTINCT m.id AS 
        COLLECT { MATCH (r:Employee)-[:REPORTS_TO]->+(e) RETURN DISTINCT r.id AS id } AS ids
 """
 
+# Ranking walks: the best edge per (employee, target group), summed over groups, with
+# the employee conditions applied before aggregation. Factors are indexed by level or
+# priority - 1; a factor of 0 ignores the edge. Rounded so both backends tie-break alike.
+RANK_HOLDERS = """
+UNWIND $targets AS t
+MATCH (:Skill {id: t.skill_id})<-[r:HAS_SKILL]-(e:Employee)
+WHERE $factors[r.level - 1] > 0 AND NOT e.id IN $exclude
+  AND (NOT $opt_in_only OR e.opt_in) AND e.capacity >= $min_capacity
+  AND ($seniorities IS NULL OR e.seniority IN $seniorities)
+  AND e.utc_offset >= $min_utc AND e.utc_offset <= $max_utc
+WITH e.id AS employee_id, t.group AS grp, max(t.weight * $factors[r.level - 1]) AS w
+WITH employee_id, round(sum(w), 9) AS score WHERE score > 0
+RETURN employee_id, score ORDER BY score DESC, employee_id LIMIT $limit
+"""
+RANK_LEARNERS = """
+UNWIND $targets AS t
+MATCH (:Skill {id: t.skill_id})<-[r:WANTS_TO_LEARN]-(e:Employee)
+WHERE $factors[r.priority - 1] > 0 AND NOT e.id IN $exclude
+  AND (NOT $opt_in_only OR e.opt_in) AND e.capacity >= $min_capacity
+  AND ($seniorities IS NULL OR e.seniority IN $seniorities)
+  AND e.utc_offset >= $min_utc AND e.utc_offset <= $max_utc
+WITH e.id AS employee_id, t.group AS grp, max(t.weight * $factors[r.priority - 1]) AS w
+WITH employee_id, round(sum(w), 9) AS score WHERE score > 0
+RETURN employee_id, score ORDER BY score DESC, employee_id LIMIT $limit
+"""
+
 # -- pairings -------------------------------------------------------------------------
 UPSERT_PAIRINGS = """
 UNWIND $rows AS row
@@ -177,6 +203,10 @@ CALL (p, row) {
 GET_PAIRING = "MATCH (p:Pairing {id: $id}) RETURN p.data AS data"
 LIST_PAIRINGS = "MATCH (p:Pairing) RETURN p.data AS data ORDER BY p.id"
 LIST_PAIRINGS_OF = "MATCH (p:Pairing) WHERE $employee_id IN p.employee_ids RETURN p.data AS data ORDER BY p.id"
+LIST_PAIRINGS_FOR = """
+MATCH (p:Pairing) WHERE any(member IN p.employee_ids WHERE member IN $ids)
+RETURN p.data AS data ORDER BY p.id
+"""
 SET_PAIRING_DATA = "MATCH (p:Pairing {id: $id}) SET p.data = $data"
 DELETE_PAIRING = "MATCH (p:Pairing {id: $id}) DETACH DELETE p RETURN count(*) AS n"
 
@@ -205,4 +235,39 @@ CALL () {
 RETURN grp, skill_id, sum(learners) AS learners, sum(demand) AS demand, sum(teachers) AS teachers,
        sum(holders) AS holders
 ORDER BY grp, skill_id
+"""
+# The gap report's counts. Each employee's group and band are computed once, then their
+# edges are expanded; holders below the teaching level never reach the aggregation, and
+# the aggregation is keyed by the skill node (properties read once per output row).
+GAP_COUNTS = """
+MATCH (e:Employee)
+WITH e, CASE $field WHEN 'none' THEN 'all' ELSE toString(e[$field]) END AS grp,
+     CASE WHEN e.seniority <= $junior_max THEN 1 ELSE 0 END AS j,
+     CASE WHEN e.seniority >= $senior_min THEN 1 ELSE 0 END AS sr
+CALL (e) {
+  MATCH (e)-[w:WANTS_TO_LEARN]->(s:Skill)
+  RETURN s, 1 AS l, w.priority AS d, 0 AS t
+  UNION ALL
+  MATCH (e)-[h:HAS_SKILL]->(s:Skill) WHERE h.level >= $teaching_level
+  RETURN s, 0 AS l, 0 AS d, 1 AS t
+}
+WITH grp, s, sum(l) AS learners, sum(d) AS demand, sum(t) AS teachers,
+     sum(l * j) AS jl, sum(d * j) AS jd, sum(t * j) AS jt,
+     sum(l * sr) AS sl, sum(d * sr) AS sd, sum(t * sr) AS st
+RETURN grp, s.id AS skill_id, coalesce(s.category, '') AS category, learners, demand, teachers,
+       jl, jd, jt, sl, sd, st
+ORDER BY grp, skill_id
+"""
+# COUNT {} on a single relationship pattern is answered from the node's degree.
+SOLE_HOLDERS = """
+MATCH (s:Skill) WHERE COUNT { (s)<-[:HAS_SKILL]-() } = 1
+MATCH (e:Employee)-[h:HAS_SKILL]->(s)
+RETURN s.id AS skill_id, e.id AS employee_id,
+       CASE $field WHEN 'none' THEN 'all' ELSE toString(e[$field]) END AS grp, h.level AS level
+ORDER BY skill_id
+"""
+GROUP_SIZES = """
+MATCH (e:Employee)
+RETURN CASE $field WHEN 'none' THEN 'all' ELSE toString(e[$field]) END AS grp, count(*) AS n
+ORDER BY grp
 """

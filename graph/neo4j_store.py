@@ -26,7 +26,19 @@ from neo4j.exceptions import (
 
 from graph import cypher
 from graph.errors import InvalidReference, StoreError, StoreUnavailable
-from graph.store import GroupField, GroupSkillCounts, SimilarEdge, StoreCounts, Vector
+from graph.store import (
+    EmployeeFilter,
+    GapCounts,
+    GroupField,
+    GroupSkillCounts,
+    RankedEmployee,
+    SimilarEdge,
+    SkillEdge,
+    SkillTarget,
+    SoleHolder,
+    StoreCounts,
+    Vector,
+)
 from schema import (
     Employee,
     EmployeePage,
@@ -294,6 +306,33 @@ class Neo4jStore:
         records = self._read(cypher.REPORTING_CHAIN, id=employee_id)
         return set(records[0]["ids"]) - {employee_id} if records else set()
 
+    def rank_by_skills(
+        self,
+        *,
+        edge: SkillEdge,
+        targets: Sequence[SkillTarget],
+        factors: Sequence[float],
+        where: EmployeeFilter | None = None,
+        limit: int = 50,
+    ) -> list[RankedEmployee]:
+        if not targets or limit <= 0:
+            return []
+        where = where or EmployeeFilter()
+        query = cypher.RANK_HOLDERS if edge is SkillEdge.HAS_SKILL else cypher.RANK_LEARNERS
+        records = self._read(
+            query,
+            targets=[{"group": t.group, "skill_id": t.skill_id, "weight": float(t.weight)} for t in targets],
+            factors=[float(f) for f in factors],
+            exclude=list(where.exclude_ids),
+            opt_in_only=where.opt_in_only,
+            min_capacity=where.min_capacity,
+            seniorities=None if where.seniorities is None else list(where.seniorities),
+            min_utc=float(where.min_utc_offset),
+            max_utc=float(where.max_utc_offset),
+            limit=limit,
+        )
+        return [RankedEmployee(r["employee_id"], r["score"]) for r in records]
+
     # -- pairings ----------------------------------------------------------------------
     def upsert_pairings(self, *, pairings: Sequence[Pairing]) -> int:
         rows = [{"id": p.id, "employee_ids": list(p.employee_ids), "data": p.model_dump_json()} for p in pairings]
@@ -310,6 +349,10 @@ class Neo4jStore:
             records = self._read(cypher.LIST_PAIRINGS)
         else:
             records = self._read(cypher.LIST_PAIRINGS_OF, employee_id=employee_id)
+        return [Pairing.model_validate_json(r["data"]) for r in records]
+
+    def list_pairings_for(self, *, employee_ids: Sequence[str]) -> list[Pairing]:
+        records = self._read(cypher.LIST_PAIRINGS_FOR, ids=list(employee_ids))
         return [Pairing.model_validate_json(r["data"]) for r in records]
 
     def add_feedback(self, *, pairing_id: str, feedback: PairingFeedback) -> Pairing | None:
@@ -349,6 +392,27 @@ class Neo4jStore:
             GroupSkillCounts(r["grp"], r["skill_id"], r["learners"], r["demand"], r["teachers"], r["holders"])
             for r in records
         ]
+
+    def gap_counts(
+        self, *, group_by: GroupField, teaching_level: int = 3, junior_max: int = 2, senior_min: int = 4
+    ) -> list[GapCounts]:
+        records = self._read(
+            cypher.GAP_COUNTS,
+            field=group_by.value,
+            teaching_level=teaching_level,
+            junior_max=junior_max,
+            senior_min=senior_min,
+        )
+        # GAP_COUNTS returns its columns in GapCounts field order.
+        return [GapCounts(*r.values()) for r in records]
+
+    def sole_holders(self, *, group_by: GroupField) -> list[SoleHolder]:
+        records = self._read(cypher.SOLE_HOLDERS, field=group_by.value)
+        return [SoleHolder(r["skill_id"], r["employee_id"], r["grp"], r["level"]) for r in records]
+
+    def group_sizes(self, *, group_by: GroupField) -> dict[str, int]:
+        records = self._read(cypher.GROUP_SIZES, field=group_by.value)
+        return {r["grp"]: r["n"] for r in records}
 
 
 def _skill(fields: dict[str, Any]) -> Skill:

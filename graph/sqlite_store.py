@@ -21,7 +21,19 @@ from typing import Any
 import numpy as np
 
 from graph.errors import InvalidReference, StoreUnavailable
-from graph.store import GroupField, GroupSkillCounts, SimilarEdge, StoreCounts, Vector
+from graph.store import (
+    EmployeeFilter,
+    GapCounts,
+    GroupField,
+    GroupSkillCounts,
+    RankedEmployee,
+    SimilarEdge,
+    SkillEdge,
+    SkillTarget,
+    SoleHolder,
+    StoreCounts,
+    Vector,
+)
 from schema import (
     Employee,
     EmployeePage,
@@ -103,6 +115,37 @@ CREATE INDEX IF NOT EXISTS pairing_member_by_employee ON pairing_member(employee
 
 _EMPLOYEE_COLUMNS = "id, name, title, department, seniority, manager_id, location, utc_offset, capacity, opt_in"
 
+# The edge table and its value column per walkable edge: a closed mapping.
+_RANK_EDGES = {
+    SkillEdge.HAS_SKILL: ("has_skill", "level"),
+    SkillEdge.WANTS_TO_LEARN: ("wants_to_learn", "priority"),
+}
+# Best edge per (employee, target group) first, then the sum over groups. The employee
+# conditions are applied in the inner query so that rejected rows are never grouped.
+_RANK_SQL = """
+WITH t(grp, skill_id, weight) AS (
+    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
+    FROM json_each(:targets)
+),
+f(v, factor) AS (SELECT key + 1, value FROM json_each(:factors) WHERE value > 0),
+best AS (
+    SELECT x.employee_id AS employee_id, t.grp AS grp, max(t.weight * f.factor) AS w
+    FROM t
+    JOIN {table} x ON x.skill_id = t.skill_id
+    JOIN f ON f.v = x.{column}
+    JOIN employee e ON e.id = x.employee_id
+    WHERE x.employee_id NOT IN (SELECT value FROM json_each(:exclude))
+      AND (:opt_in_only = 0 OR e.opt_in = 1)
+      AND e.capacity >= :min_capacity
+      AND (:seniorities IS NULL OR e.seniority IN (SELECT value FROM json_each(:seniorities)))
+      AND e.utc_offset BETWEEN :min_utc AND :max_utc
+    GROUP BY x.employee_id, t.grp
+)
+SELECT employee_id, round(sum(w), 9) AS score FROM best
+GROUP BY employee_id HAVING score > 0
+ORDER BY score DESC, employee_id LIMIT :limit
+"""
+
 # The grouping expression per field: a closed mapping, never user text in SQL.
 _GROUP_EXPRESSIONS = {
     GroupField.NONE: "'all'",
@@ -172,7 +215,7 @@ class SqliteStore:
 
     def ping(self) -> None:
         try:
-            self._conn().execute("SELECT count(*) FROM skill").fetchone()
+            self._conn().execute("SELECT 1").fetchone()
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"the embedded store at {self.path} does not answer: {exc}") from exc
 
@@ -472,6 +515,35 @@ class SqliteStore:
         )
         return {row[0] for row in rows} - {employee_id}
 
+    def rank_by_skills(
+        self,
+        *,
+        edge: SkillEdge,
+        targets: Sequence[SkillTarget],
+        factors: Sequence[float],
+        where: EmployeeFilter | None = None,
+        limit: int = 50,
+    ) -> list[RankedEmployee]:
+        if not targets or limit <= 0:
+            return []
+        where = where or EmployeeFilter()
+        table, column = _RANK_EDGES[edge]
+        rows = self._conn().execute(
+            _RANK_SQL.format(table=table, column=column),  # closed mapping, not user text
+            {
+                "targets": json.dumps([[t.group, t.skill_id, t.weight] for t in targets]),
+                "factors": json.dumps([float(f) for f in factors]),
+                "exclude": _js(where.exclude_ids),
+                "opt_in_only": int(where.opt_in_only),
+                "min_capacity": where.min_capacity,
+                "seniorities": None if where.seniorities is None else json.dumps(list(where.seniorities)),
+                "min_utc": where.min_utc_offset,
+                "max_utc": where.max_utc_offset,
+                "limit": limit,
+            },
+        )
+        return [RankedEmployee(row[0], row[1]) for row in rows]
+
     # -- pairings ----------------------------------------------------------------------
     def upsert_pairings(self, *, pairings: Sequence[Pairing]) -> int:
         with self._write() as conn:
@@ -498,6 +570,14 @@ class SqliteStore:
                 "WHERE m.employee_id = ? ORDER BY p.id",
                 (employee_id,),
             )
+        return [Pairing.model_validate_json(row[0]) for row in rows]
+
+    def list_pairings_for(self, *, employee_ids: Sequence[str]) -> list[Pairing]:
+        rows = self._conn().execute(
+            "SELECT data FROM pairing WHERE id IN (SELECT pairing_id FROM pairing_member "
+            "WHERE employee_id IN (SELECT value FROM json_each(?))) ORDER BY id",
+            (_js(employee_ids),),
+        )
         return [Pairing.model_validate_json(row[0]) for row in rows]
 
     def add_feedback(self, *, pairing_id: str, feedback: PairingFeedback) -> Pairing | None:
@@ -545,6 +625,60 @@ class SqliteStore:
             (teaching_level,),
         )
         return [GroupSkillCounts(*row) for row in rows]
+
+    def gap_counts(
+        self, *, group_by: GroupField, teaching_level: int = 3, junior_max: int = 2, senior_min: int = 4
+    ) -> list[GapCounts]:
+        group = _GROUP_EXPRESSIONS[group_by]
+        # Why this shape (measured on 100,000 employees, 2 M HAS_SKILL rows): the cost is
+        # the GROUP BY sort, so only rows that count go into it (holders below the
+        # teaching level are dropped before it) and they are narrow (the bands are 0/1
+        # flags multiplied out in the aggregate). Employees drive the join (CROSS JOIN
+        # keeps that order): one primary-key seek per employee instead of one random
+        # employee lookup per edge, which was five times slower.
+        rows = self._conn().execute(
+            f"""
+            SELECT c.grp, c.skill_id, coalesce(json_extract(s.data, '$.category'), ''),
+                   c.learners, c.demand, c.teachers, c.jl, c.jd, c.jt, c.sl, c.sd, c.st
+            FROM (
+                SELECT grp, skill_id, sum(l) AS learners, sum(d) AS demand, sum(t) AS teachers,
+                       sum(l * j) AS jl, sum(d * j) AS jd, sum(t * j) AS jt,
+                       sum(l * sr) AS sl, sum(d * sr) AS sd, sum(t * sr) AS st
+                FROM (
+                    SELECT {group} AS grp, w.skill_id, 1 AS l, w.priority AS d, 0 AS t,
+                           e.seniority <= :junior AS j, e.seniority >= :senior AS sr
+                    FROM employee e CROSS JOIN wants_to_learn w ON w.employee_id = e.id
+                    UNION ALL
+                    SELECT {group}, h.skill_id, 0, 0, 1, e.seniority <= :junior, e.seniority >= :senior
+                    FROM employee e CROSS JOIN has_skill h ON h.employee_id = e.id
+                    WHERE h.level >= :level
+                ) GROUP BY grp, skill_id
+            ) c JOIN skill s ON s.id = c.skill_id
+            ORDER BY c.grp, c.skill_id
+            """,  # noqa: S608 - the group expression comes from a closed mapping
+            {"junior": junior_max, "senior": senior_min, "level": teaching_level},
+        )
+        return [GapCounts(*row) for row in rows]
+
+    def sole_holders(self, *, group_by: GroupField) -> list[SoleHolder]:
+        group = _GROUP_EXPRESSIONS[group_by]
+        # The skill index is already in skill order, so this GROUP BY needs no sort; only
+        # the few single-holder rows are joined to their employee.
+        rows = self._conn().execute(
+            f"""
+            SELECT x.skill_id, x.employee_id, {group}, x.level FROM (
+                SELECT skill_id, min(employee_id) AS employee_id, min(level) AS level
+                FROM has_skill GROUP BY skill_id HAVING count(*) = 1
+            ) x JOIN employee e ON e.id = x.employee_id
+            ORDER BY x.skill_id
+            """  # noqa: S608 - the group expression comes from a closed mapping
+        )
+        return [SoleHolder(*row) for row in rows]
+
+    def group_sizes(self, *, group_by: GroupField) -> dict[str, int]:
+        group = _GROUP_EXPRESSIONS[group_by]
+        rows = self._conn().execute(f"SELECT {group}, count(*) FROM employee e GROUP BY 1 ORDER BY 1")  # noqa: S608
+        return {str(name): count for name, count in rows}
 
 
 def _employee(row: tuple[Any, ...], skills: list[EmployeeSkill], goals: list[LearningGoal]) -> Employee:

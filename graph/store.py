@@ -65,6 +65,44 @@ class GroupSkillCounts:
     holders: int  # people in the group holding it at any level
 
 
+class SkillEdge(StrEnum):
+    """The employee -> skill relationships :meth:`GraphStore.rank_by_skills` can walk
+    (a closed set: the query for each is fixed in the backend)."""
+
+    HAS_SKILL = "HAS_SKILL"
+    WANTS_TO_LEARN = "WANTS_TO_LEARN"
+
+
+@dataclass(frozen=True, slots=True)
+class SkillTarget:
+    """One skill a ranking walk looks for. Targets sharing a ``group`` (typically one
+    learning goal and the skills near it) count once per employee: the best of them."""
+
+    group: str
+    skill_id: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeFilter:
+    """Hard conditions on the employees a ranking walk may return."""
+
+    exclude_ids: Sequence[str] = ()
+    opt_in_only: bool = False
+    min_capacity: int = 0
+    #: Allowed seniority levels; None allows every level.
+    seniorities: Sequence[int] | None = None
+    #: Inclusive bounds on ``utc_offset``.
+    min_utc_offset: float = -24.0
+    max_utc_offset: float = 24.0
+
+
+@dataclass(frozen=True, slots=True)
+class RankedEmployee:
+    employee_id: str
+    score: float
+
+
 @dataclass(frozen=True, slots=True)
 class StoreCounts:
     employees: int
@@ -74,6 +112,41 @@ class StoreCounts:
     reports_to: int
     similar_to: int
     pairings: int
+
+
+@dataclass(frozen=True, slots=True)
+class GapCounts:
+    """Demand and teaching supply of one skill inside one group, split by seniority band,
+    counted by the store for the gap report (``recommender.gaps``).
+
+    Juniors are employees with ``seniority <= junior_max``, seniors those with
+    ``seniority >= senior_min``; the middle band is what is left of the totals. Holders
+    below the teaching level are not counted here (the report does not need them per
+    group, and leaving them out halves the rows the store has to sort).
+    """
+
+    group: str
+    skill_id: str
+    category: str  # the skill's top-level taxonomy category ("" when it has none)
+    learners: int  # people in the group who want the skill
+    demand: int  # sum of their priorities (1-5)
+    teachers: int  # people in the group holding it at the teaching level or above
+    junior_learners: int
+    junior_demand: int
+    junior_teachers: int
+    senior_learners: int
+    senior_demand: int
+    senior_teachers: int
+
+
+@dataclass(frozen=True, slots=True)
+class SoleHolder:
+    """A skill exactly one employee holds (at any level): knowledge at risk."""
+
+    skill_id: str
+    employee_id: str
+    group: str
+    level: int
 
 
 class GraphStore(Protocol):
@@ -157,12 +230,37 @@ class GraphStore(Protocol):
         """Everyone above the employee (managers at any depth) and below (reports at any
         depth), the employee excluded."""
 
+    def rank_by_skills(
+        self,
+        *,
+        edge: SkillEdge,
+        targets: Sequence[SkillTarget],
+        factors: Sequence[float],
+        where: EmployeeFilter | None = None,
+        limit: int = 50,
+    ) -> list[RankedEmployee]:
+        """Employees ranked by how well their ``edge`` relationships meet ``targets``,
+        aggregated inside the store so that the recommender never pulls every holder of a
+        popular skill into Python.
+
+        ``factors[v - 1]`` weighs an edge whose level (HAS_SKILL) or priority
+        (WANTS_TO_LEARN) is ``v``; a factor of 0 ignores the edge. An employee's score is
+        the sum over target groups of the best ``target.weight * factors[v - 1]`` among
+        the group's skills they have an edge to, rounded to 9 decimals (so that both
+        backends break ties identically). Only employees passing ``where`` (default: no
+        condition) and scores above 0 are returned, best first, then by employee id; at
+        most ``limit``."""
+
     # -- pairings ----------------------------------------------------------------------
     def upsert_pairings(self, *, pairings: Sequence[Pairing]) -> int: ...
 
     def get_pairing(self, *, pairing_id: str) -> Pairing | None: ...
 
     def list_pairings(self, *, employee_id: str | None = None) -> list[Pairing]: ...
+
+    def list_pairings_for(self, *, employee_ids: Sequence[str]) -> list[Pairing]:
+        """Every pairing (any status) that involves at least one of the ids, ordered by
+        id: one call to check the capacity of many candidates."""
 
     def add_feedback(self, *, pairing_id: str, feedback: PairingFeedback) -> Pairing | None: ...
 
@@ -174,3 +272,18 @@ class GraphStore(Protocol):
     def group_skill_counts(self, *, group_by: GroupField, teaching_level: int = 3) -> list[GroupSkillCounts]:
         """Demand and supply per (group, skill), aggregated inside the store. Only skills
         somebody holds or wants appear. Ordered by group, then skill id."""
+
+    def gap_counts(
+        self, *, group_by: GroupField, teaching_level: int = 3, junior_max: int = 2, senior_min: int = 4
+    ) -> list[GapCounts]:
+        """Learners, demand and teachers per (group, skill), each also split into juniors
+        and seniors, with the skill's category; aggregated inside the store, so the result
+        has at most groups x skills rows. Only skills somebody in the group wants or can
+        teach appear. Ordered by group, then skill id."""
+
+    def sole_holders(self, *, group_by: GroupField) -> list[SoleHolder]:
+        """Skills held by exactly one employee, with that employee, their group and level.
+        Ordered by skill id."""
+
+    def group_sizes(self, *, group_by: GroupField) -> dict[str, int]:
+        """Employees per group (every group that has at least one employee), by group."""

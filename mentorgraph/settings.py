@@ -6,10 +6,12 @@ so tests and the CLI can choose their own.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.factory import is_neo4j_uri
@@ -32,6 +34,42 @@ class Neo4jSettings(BaseModel):
     database: str = "neo4j"
 
 
+class ApiKeySetting(BaseModel):
+    """One API key, stored as the SHA-256 hex digest of the key (never the key itself).
+    ``mentorgraph api-key create`` prints a new key and this entry."""
+
+    sha256: str
+    role: Literal["employee", "hr", "admin"]
+    #: The employee an ``employee`` key acts as (required for that role).
+    employee_id: str | None = None
+    #: A note for operators ("hr portal", "lms sync"); never a person's name.
+    label: str = ""
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex_digest(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ValueError("sha256 must be the 64-character hex SHA-256 digest of the key")
+        return value
+
+    @model_validator(mode="after")
+    def _employee_keys_are_bound(self) -> Self:
+        if self.role == "employee" and not self.employee_id:
+            raise ValueError("an employee key needs employee_id (the employee it acts as)")
+        return self
+
+
+class ApiSettings(BaseModel):
+    #: ``MENTORGRAPH_API__KEYS='[{"sha256": "...", "role": "hr"}]'``
+    keys: list[ApiKeySetting] = []
+    #: Requests with a larger body get 413; the bulk import has its own, larger limit.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_import_bytes: int = Field(default=64 * 1_048_576, ge=1024)
+    #: Load the embedding model at start-up rather than on the first search.
+    preload_model: bool = True
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MENTORGRAPH_", env_nested_delimiter="__", extra="ignore")
 
@@ -41,6 +79,7 @@ class Settings(BaseSettings):
     home: Path = DEFAULT_HOME
     embedding: EmbeddingSettings = EmbeddingSettings()
     neo4j: Neo4jSettings = Neo4jSettings()
+    api: ApiSettings = ApiSettings()
 
     @property
     def uses_neo4j(self) -> bool:

@@ -1,0 +1,1 @@
+"""The FastAPI application: routers, dependencies, auth, error mapping and the web pages."""

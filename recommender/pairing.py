@@ -1,0 +1,694 @@
+"""Two-way pairing recommendations and pair agendas.
+
+The walk for ``recommend(employee)``:
+
+1. my goals -> the skills near them (exact, SIMILAR_TO, taxonomy; :mod:`recommender.scoring`)
+   -> colleagues who hold them at the teaching level, ranked *inside the store*
+   (:meth:`GraphStore.rank_by_skills`), the best ``candidate_pool`` kept;
+2. and back: my strengths -> the goals they meet -> colleagues who want those, ranked the
+   same way, the best ``candidate_pool`` kept;
+3. each walk runs per seniority band the policy allows (in reverse mentoring juniors and
+   seniors teach different things), with the hard rules (opt-in, capacity > 0, time
+   zone, reporting chain, previous partners) applied in the store;
+4. the union of the pools is scored exactly in Python from full profiles (one batched
+   read), capacity used by active pairings is checked (one batched read), both
+   directions are combined with the harmonic mean, and the best ``limit`` are explained.
+
+So the work per request is a fixed number of store calls whatever the organisation's
+size; only the in-store aggregations grow with it.
+
+When fewer than ``limit`` partners are found, the same walks run again without the rules
+and the colleagues they find are classified by the first rule that excludes them, so the
+answer says *why* (reporting chain, capacity, time zone, no overlap...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from graph.store import EmployeeFilter, GraphStore, SkillEdge, SkillTarget
+from recommender.errors import EmployeeNotFound
+from recommender.models import (
+    AgendaItem,
+    Diagnostics,
+    DirectionScore,
+    ExclusionReason,
+    PairAgenda,
+    PersonRef,
+    ReasonCount,
+    Recommendation,
+    RecommendationList,
+    SkillRef,
+)
+from recommender.policy import PRIORITY_WEIGHTS, MentoringDirection, ProgrammePolicy
+from recommender.scoring import (
+    Direction,
+    NearMap,
+    Neighbourhood,
+    TopicFilter,
+    goals_met_by,
+    harmonic,
+    load_neighbourhood,
+    near_goals,
+    score_direction,
+)
+from schema.models import Employee, Pairing, PairingStatus, Skill
+
+DEFAULT_POLICY = ProgrammePolicy()
+#: Colleagues examined per walk when explaining why partners are missing.
+DIAGNOSTIC_POOL = 1_000
+
+
+def get_employee_or_raise(*, store: GraphStore, employee_id: str) -> Employee:
+    employee = store.get_employee(employee_id=employee_id.strip())
+    if employee is None:
+        raise EmployeeNotFound(employee_id)
+    return employee
+
+
+# --------------------------------------------------------------------------------------
+# bands: who may pair with whom, and which topics count in each direction
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """Partners at these seniority levels, and which direction is restricted to the
+    senior's digital goals (reverse mentoring)."""
+
+    seniorities: tuple[int, ...] | None
+    they_teach_digital_only: bool = False  # they are the junior: they teach me digital topics
+    i_teach_digital_only: bool = False  # I am the junior: I teach them digital topics
+
+
+def bands_for(me: Employee, policy: ProgrammePolicy) -> list[Band]:
+    if not policy.needs_seniority_gap():
+        if policy.direction is MentoringDirection.REVERSE:
+            # Gap 0: juniors, peers and seniors, the junior side still teaching digital.
+            return [
+                b
+                for b in (
+                    Band(tuple(range(1, me.seniority)), they_teach_digital_only=True),
+                    Band((me.seniority,)),
+                    Band(tuple(range(me.seniority + 1, 6)), i_teach_digital_only=True),
+                )
+                if b.seniorities
+            ]
+        return [Band(None)]
+    gap = policy.min_seniority_gap
+    juniors = tuple(level for level in range(1, 6) if me.seniority - level >= gap)
+    seniors = tuple(level for level in range(1, 6) if level - me.seniority >= gap)
+    if policy.direction is MentoringDirection.TRADITIONAL:
+        both = juniors + seniors
+        return [Band(both)] if both else []
+    bands = []
+    if juniors:
+        bands.append(Band(juniors, they_teach_digital_only=True))
+    if seniors:
+        bands.append(Band(seniors, i_teach_digital_only=True))
+    return bands
+
+
+def band_of(me: Employee, other: Employee, bands: Sequence[Band]) -> Band | None:
+    for band in bands:
+        if band.seniorities is None or other.seniority in band.seniorities:
+            return band
+    return None
+
+
+def digital_goals_only(skills: Mapping[str, Skill]) -> TopicFilter:
+    """Reverse mentoring: the junior teaches the senior's *digital* goals."""
+
+    def allowed(goal_id: str, _skill_id: str) -> bool:
+        skill = skills.get(goal_id)
+        return skill is not None and skill.digital
+
+    return allowed
+
+
+# --------------------------------------------------------------------------------------
+# the request-wide context: me, my rules, my slice of the skill graph
+
+
+@dataclass
+class Requester:
+    """The employee asking, with their rules and their slice of the skill graph."""
+
+    employee: Employee
+    chain: set[str]
+    previous: set[str]
+    active: int
+    strengths: dict[str, int]  # skill id -> level, at the teaching level
+    hood: Neighbourhood
+    forward: NearMap  # my goal -> skills that meet it
+    skills: dict[str, Skill]  # my goals and strengths
+
+
+def load_requester(store: GraphStore, employee_id: str, policy: ProgrammePolicy) -> Requester:
+    me = get_employee_or_raise(store=store, employee_id=employee_id)
+    pairings = store.list_pairings(employee_id=me.id)
+    strengths = {s.skill_id: s.level for s in me.skills if s.level >= policy.teaching_level}
+    goal_ids = [g.skill_id for g in me.goals]
+    hood = load_neighbourhood(store=store, skill_ids=[*goal_ids, *strengths], policy=policy)
+    return Requester(
+        employee=me,
+        chain=store.reporting_chain(employee_id=me.id),
+        previous={other for p in pairings for other in p.employee_ids if other != me.id},
+        active=sum(1 for p in pairings if p.status is PairingStatus.ACTIVE),
+        strengths=strengths,
+        hood=hood,
+        forward=near_goals(goal_ids=goal_ids, hood=hood, policy=policy),
+        skills=store.get_skills(skill_ids=sorted({*goal_ids, *strengths})),
+    )
+
+
+def rules_filter(me: Requester, policy: ProgrammePolicy, band: Band) -> EmployeeFilter:
+    exclude = {me.employee.id, *me.chain}
+    if not policy.include_previous_partners:
+        exclude |= me.previous
+    low, high = -24.0, 24.0
+    if policy.max_utc_offset_difference is not None:
+        low = me.employee.utc_offset - policy.max_utc_offset_difference
+        high = me.employee.utc_offset + policy.max_utc_offset_difference
+    return EmployeeFilter(
+        exclude_ids=sorted(exclude),
+        opt_in_only=True,
+        min_capacity=1,
+        seniorities=band.seniorities,
+        min_utc_offset=low,
+        max_utc_offset=high,
+    )
+
+
+def teacher_targets(me: Requester, *, digital_only: bool) -> list[SkillTarget]:
+    """Skills near my goals, weighted by the goal's priority and the match quality."""
+    targets = []
+    for goal in me.employee.goals:
+        if digital_only and not _is_digital(me.skills, goal.skill_id):
+            continue
+        weight = PRIORITY_WEIGHTS[goal.priority - 1]
+        for skill_id, near in sorted(me.forward.get(goal.skill_id, {}).items()):
+            targets.append(SkillTarget(goal.skill_id, skill_id, round(weight * near.quality, 9)))
+    return targets
+
+
+def learner_targets(me: Requester, policy: ProgrammePolicy) -> list[SkillTarget]:
+    """Goals my strengths meet (estimated inverse walk), weighted by the best match."""
+    inverse = goals_met_by(skill_ids=me.strengths, hood=me.hood, policy=policy)
+    targets = []
+    for goal_id, meeting in sorted(inverse.items()):
+        best = max(near.quality * policy.level_factor(me.strengths[skill]) for skill, near in meeting.items())
+        if best > 0:
+            targets.append(SkillTarget(goal_id, goal_id, round(best, 9)))
+    return targets
+
+
+def _is_digital(skills: Mapping[str, Skill], skill_id: str) -> bool:
+    skill = skills.get(skill_id)
+    return skill is not None and skill.digital
+
+
+def _candidate_ids(
+    store: GraphStore, me: Requester, policy: ProgrammePolicy, bands: Sequence[Band], *, pool: int, rules: bool
+) -> list[str]:
+    """Union of the ranking walks, in a stable order."""
+    found: dict[str, None] = {}
+    wanted = learner_targets(me, policy) if me.strengths else []
+    for band in bands:
+        where = rules_filter(me, policy, band) if rules else EmployeeFilter(exclude_ids=[me.employee.id])
+        if me.employee.goals:
+            targets = teacher_targets(me, digital_only=band.they_teach_digital_only and rules)
+            ranked = store.rank_by_skills(
+                edge=SkillEdge.HAS_SKILL, targets=targets, factors=policy.teaching_factors(), where=where, limit=pool
+            )
+            found.update((r.employee_id, None) for r in ranked)
+        if wanted:
+            ranked = store.rank_by_skills(
+                edge=SkillEdge.WANTS_TO_LEARN,
+                targets=wanted,
+                factors=PRIORITY_WEIGHTS,
+                where=where,
+                limit=pool,
+            )
+            found.update((r.employee_id, None) for r in ranked)
+    return list(found)
+
+
+# --------------------------------------------------------------------------------------
+# exact scoring of a pool of candidates
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    partner: Employee
+    you_learn: Direction
+    you_teach: Direction
+    mutual: float
+    score: float
+    two_way: bool
+
+
+def _score_pool(
+    store: GraphStore, me: Requester, candidates: Sequence[Employee], policy: ProgrammePolicy, bands: Sequence[Band]
+) -> tuple[list[_Scored], dict[str, Skill]]:
+    """Score both directions exactly; return the scored pairs and every skill they cite."""
+    goals = sorted({g.skill_id for c in candidates for g in c.goals})
+    # The exact inverse walk needs the SIMILAR_TO edges leaving the candidates' goals.
+    similar_into = store.similar_skills(skill_ids=goals, min_score=policy.min_similarity) if goals else []
+    backward = goals_met_by(skill_ids=me.strengths, hood=me.hood, policy=policy, similar_into=similar_into)
+    # Labels and digital flags of the candidates' goals my strengths meet, and of the
+    # candidates' skills that meet my goals: all the skills an agenda can cite.
+    near_mine = {skill for meeting in me.forward.values() for skill in meeting}
+    cited = {g for g in goals if g in backward} | {
+        s.skill_id for c in candidates for s in c.skills if s.skill_id in near_mine
+    }
+    skills = dict(me.skills)
+    missing = sorted(cited - skills.keys())
+    if missing:
+        skills.update(store.get_skills(skill_ids=missing))
+    digital_only = digital_goals_only(skills)
+    no_goals = not me.employee.goals
+    scored = []
+    for partner in candidates:
+        band = band_of(me.employee, partner, bands)
+        you_learn = score_direction(
+            learner=me.employee,
+            teacher=partner,
+            near=me.forward,
+            policy=policy,
+            allowed=digital_only if band is not None and band.they_teach_digital_only else None,
+        )
+        you_teach = score_direction(
+            learner=partner,
+            teacher=me.employee,
+            near=backward,
+            policy=policy,
+            allowed=digital_only if band is not None and band.i_teach_digital_only else None,
+        )
+        two_way = you_learn.score > 0 and you_teach.score > 0
+        # With no goals of my own, partners are ranked by what I can teach them.
+        mutual = you_teach.score if no_goals else harmonic(you_learn.score, you_teach.score)
+        bonus = 1 + policy.cross_department_bonus if partner.department != me.employee.department else 1.0
+        scored.append(_Scored(partner, you_learn, you_teach, mutual, round(mutual * bonus, 6), two_way))
+    return scored, skills
+
+
+def _rank_key(item: _Scored) -> tuple[float, float, str]:
+    # Two-way pairs by their score; one-sided pairs (score 0) after them, by the side that helps.
+    return (-item.score, -(item.you_learn.score + item.you_teach.score), item.partner.id)
+
+
+# --------------------------------------------------------------------------------------
+# the service
+
+
+def recommend(
+    *,
+    store: GraphStore,
+    employee_id: str,
+    limit: int = 5,
+    policy: ProgrammePolicy = DEFAULT_POLICY,
+) -> RecommendationList:
+    """The best ``limit`` two-way partners for ``employee_id`` under ``policy``.
+
+    Raises :class:`recommender.errors.EmployeeNotFound` for an unknown id.
+    """
+    if limit < 1:
+        raise ValueError(f"limit: must be at least 1, got {limit}")
+    me = load_requester(store, employee_id, policy)
+    bands = bands_for(me.employee, policy)
+    pool = max(policy.candidate_pool, 2 * limit)
+    ids = _candidate_ids(store, me, policy, bands, pool=pool, rules=True) if bands else []
+    profiles = store.get_employees(employee_ids=ids) if ids else {}
+    candidates = [profiles[i] for i in ids if i in profiles]
+    if policy.respect_capacity and candidates:
+        full = _at_capacity(store.list_pairings_for(employee_ids=[c.id for c in candidates]), candidates)
+        candidates = [c for c in candidates if c.id not in full]
+    scored, skills = _score_pool(store, me, candidates, policy, bands)
+    if not me.employee.goals:
+        scored = [s for s in scored if s.you_teach.score > 0]  # whom I can teach
+    elif policy.require_two_way:
+        scored = [s for s in scored if s.two_way]
+    else:
+        scored = [s for s in scored if _helps(s)]
+    scored.sort(key=_rank_key)
+    chosen = scored[:limit]
+    recommendations = [_recommendation(rank, me, item, skills, policy) for rank, item in enumerate(chosen, 1)]
+
+    notes = _notes(me, policy, recommendations)
+    diagnostics = None
+    two_way_found = sum(1 for r in recommendations if r.two_way or not me.employee.goals)
+    if two_way_found < limit:
+        diagnostics = _diagnose(store, me, policy, bands, limit=limit, found=two_way_found)
+        notes.append(_shortfall_note(diagnostics))
+    return RecommendationList(
+        employee=PersonRef.of(me.employee),
+        policy=policy,
+        recommendations=recommendations,
+        notes=notes,
+        diagnostics=diagnostics,
+    )
+
+
+def _helps(item: _Scored) -> bool:
+    return item.you_learn.score > 0 or item.you_teach.score > 0
+
+
+def _at_capacity(pairings: Iterable[Pairing], candidates: Sequence[Employee]) -> set[str]:
+    active: dict[str, int] = {}
+    for pairing in pairings:
+        if pairing.status is PairingStatus.ACTIVE:
+            for member in pairing.employee_ids:
+                active[member] = active.get(member, 0) + 1
+    return {c.id for c in candidates if active.get(c.id, 0) >= c.capacity}
+
+
+def agenda(*, store: GraphStore, first_id: str, second_id: str, policy: ProgrammePolicy = DEFAULT_POLICY) -> PairAgenda:
+    """What two given employees can teach each other, best topics first, with the
+    programme rules the pair would break. Every topic counts here (no direction
+    restriction): the agenda is for people who already chose each other."""
+    first = get_employee_or_raise(store=store, employee_id=first_id)
+    second = get_employee_or_raise(store=store, employee_id=second_id)
+    if first.id == second.id:
+        raise ValueError(f"an agenda needs two different employees, got {first.id!r} twice")
+    first_goals = [g.skill_id for g in first.goals]
+    second_goals = [g.skill_id for g in second.goals]
+    hood = load_neighbourhood(store=store, skill_ids=[*first_goals, *second_goals], policy=policy)
+    second_teaches = score_direction(
+        learner=first, teacher=second, near=near_goals(goal_ids=first_goals, hood=hood, policy=policy), policy=policy
+    )
+    first_teaches = score_direction(
+        learner=second, teacher=first, near=near_goals(goal_ids=second_goals, hood=hood, policy=policy), policy=policy
+    )
+    cited = {t.goal_id for d in (first_teaches, second_teaches) for t in d.topics} | {
+        t.skill_id for d in (first_teaches, second_teaches) for t in d.topics
+    }
+    skills = store.get_skills(skill_ids=sorted(cited)) if cited else {}
+    mutual = harmonic(first_teaches.score, second_teaches.score)
+    return PairAgenda(
+        first=PersonRef.of(first),
+        second=PersonRef.of(second),
+        first_teaches=direction_model(first_teaches, skills),
+        second_teaches=direction_model(second_teaches, skills),
+        mutual_score=mutual,
+        explanation=_pair_explanation(first, second, first_teaches, second_teaches, skills, mutual),
+        warnings=_pair_warnings(store, first, second, policy),
+    )
+
+
+def _pair_warnings(store: GraphStore, first: Employee, second: Employee, policy: ProgrammePolicy) -> list[str]:
+    warnings = []
+    if second.id in store.reporting_chain(employee_id=first.id):
+        warnings.append(f"{second.name} is in {first.name}'s reporting chain; the programme never proposes this pair.")
+    pairings = [p for p in store.list_pairings(employee_id=first.id) if second.id in p.employee_ids]
+    if pairings:
+        warnings.append(f"They are already paired ({', '.join(f'{p.id}: {p.status.value}' for p in pairings)}).")
+    for person in (first, second):
+        if not person.opt_in:
+            warnings.append(f"{person.name} has opted out of mentoring.")
+        elif person.capacity == 0:
+            warnings.append(f"{person.name} has no mentoring capacity at the moment.")
+    gap = abs(first.seniority - second.seniority)
+    if policy.needs_seniority_gap() and gap < policy.min_seniority_gap:
+        warnings.append(
+            f"Their seniority differs by {gap}; the programme asks for at least {policy.min_seniority_gap}."
+        )
+    difference = abs(first.utc_offset - second.utc_offset)
+    if policy.max_utc_offset_difference is not None and difference > policy.max_utc_offset_difference:
+        warnings.append(
+            f"They are {difference:g} hours apart; the programme allows {policy.max_utc_offset_difference:g}."
+        )
+    return warnings
+
+
+# --------------------------------------------------------------------------------------
+# results and explanations
+
+
+def direction_model(direction: Direction, skills: Mapping[str, Skill]) -> DirectionScore:
+    return DirectionScore(
+        learner_id=direction.learner_id,
+        teacher_id=direction.teacher_id,
+        score=direction.score,
+        goals=direction.goals,
+        goals_met=len(direction.topics),
+        agenda=[
+            AgendaItem(
+                learner_id=direction.learner_id,
+                teacher_id=direction.teacher_id,
+                goal=SkillRef.of(skills.get(t.goal_id), t.goal_id),
+                priority=t.priority,
+                skill=SkillRef.of(skills.get(t.skill_id), t.skill_id),
+                level=t.level,
+                match=t.near.match,
+                similarity=round(t.near.quality, 4),
+                score=round(t.score, 6),
+            )
+            for t in direction.topics
+        ],
+    )
+
+
+def _recommendation(
+    rank: int, me: Requester, item: _Scored, skills: Mapping[str, Skill], policy: ProgrammePolicy
+) -> Recommendation:
+    partner = item.partner
+    return Recommendation(
+        rank=rank,
+        partner=PersonRef.of(partner),
+        score=item.score,
+        mutual_score=item.mutual,
+        you_learn=direction_model(item.you_learn, skills),
+        you_teach=direction_model(item.you_teach, skills),
+        two_way=item.two_way,
+        cross_department=partner.department != me.employee.department,
+        seniority_gap=partner.seniority - me.employee.seniority,
+        utc_offset_difference=round(abs(partner.utc_offset - me.employee.utc_offset), 2),
+        explanation=_explain(me.employee, item, skills),
+    )
+
+
+def _topic_phrase(topic_goal: str, topic_skill: str, match: str, similarity: float, level: int) -> str:
+    if match == "exact":
+        return f"{topic_goal} (level {level})"
+    if match == "similar":
+        return f"{topic_goal} through {topic_skill} (similar, {similarity:.2f}; level {level})"
+    return f"{topic_goal} through {topic_skill} ({match} skill in the taxonomy; level {level})"
+
+
+def _topics_text(direction: Direction, skills: Mapping[str, Skill], most: int = 3) -> str:
+    phrases = [
+        _topic_phrase(
+            _label(skills, t.goal_id), _label(skills, t.skill_id), t.near.match.value, t.near.quality, t.level
+        )
+        for t in direction.topics[:most]
+    ]
+    more = len(direction.topics) - most
+    text = _join(phrases)
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def _label(skills: Mapping[str, Skill], skill_id: str) -> str:
+    skill = skills.get(skill_id)
+    return skill.label if skill is not None else skill_id
+
+
+def _join(parts: Sequence[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _first_name(employee: Employee) -> str:
+    return employee.name.split()[0] if employee.name.split() else employee.name
+
+
+def _explain(me: Employee, item: _Scored, skills: Mapping[str, Skill]) -> str:
+    partner = item.partner
+    name = _first_name(partner)
+    who = f"{partner.name} ({partner.title or 'no title'}, {partner.department or 'no department'})"
+    sentences = []
+    if not me.goals:
+        sentences.append(f"{who} is someone you can teach: you have no learning goals recorded yet.")
+    elif item.two_way:
+        strength = "a strong" if item.mutual >= 0.5 else "a good" if item.mutual >= 0.25 else "a possible"
+        sentences.append(f"{who} and you make {strength} two-way pair (mutual score {item.mutual:.2f}).")
+    else:
+        sentences.append(f"{who} helps only one way, so this pair ranks after every two-way pair.")
+    if item.you_learn.topics:
+        sentences.append(
+            f"{name} can help with {len(item.you_learn.topics)} of your {item.you_learn.goals} learning "
+            f"{_plural(item.you_learn.goals, 'goal')}: "
+            f"{_topics_text(item.you_learn, skills)}."
+        )
+    elif me.goals:
+        sentences.append(f"{name} cannot help with any of your learning goals.")
+    if item.you_teach.topics:
+        sentences.append(
+            f"You can help {name} with {len(item.you_teach.topics)} of their {item.you_teach.goals} "
+            f"{_plural(item.you_teach.goals, 'goal')}: "
+            f"{_topics_text(item.you_teach, skills)}."
+        )
+    else:
+        sentences.append(f"You cannot help {name} with any of their goals.")
+    context = []
+    if partner.department != me.department:
+        context.append(f"the pair crosses departments ({me.department or 'none'} and {partner.department or 'none'})")
+    gap = partner.seniority - me.seniority
+    if gap:
+        levels = f"{abs(gap)} seniority level{'s' if abs(gap) > 1 else ''}"
+        context.append(f"{name} is {levels} {'above' if gap > 0 else 'below'} you")
+    hours = abs(partner.utc_offset - me.utc_offset)
+    context.append("you share a time zone" if hours == 0 else f"you are {hours:g} hours apart")
+    sentences.append(context[0][0].upper() + "; ".join(context)[1:] + ".")
+    return " ".join(sentences)
+
+
+def _pair_explanation(
+    first: Employee,
+    second: Employee,
+    first_teaches: Direction,
+    second_teaches: Direction,
+    skills: Mapping[str, Skill],
+    mutual: float,
+) -> str:
+    parts = []
+    if first_teaches.topics:
+        parts.append(
+            f"{first.name} can help {second.name} with {len(first_teaches.topics)} of {first_teaches.goals} "
+            f"{_plural(first_teaches.goals, 'goal')}: "
+            f"{_topics_text(first_teaches, skills)}."
+        )
+    else:
+        parts.append(f"{first.name} cannot help {second.name} with any of their goals.")
+    if second_teaches.topics:
+        parts.append(
+            f"{second.name} can help {first.name} with {len(second_teaches.topics)} of {second_teaches.goals} "
+            f"{_plural(second_teaches.goals, 'goal')}: "
+            f"{_topics_text(second_teaches, skills)}."
+        )
+    else:
+        parts.append(f"{second.name} cannot help {first.name} with any of their goals.")
+    one_sided = mutual == 0 and bool(first_teaches.topics or second_teaches.topics)
+    parts.append(f"Mutual score {mutual:.2f}" + (" (one-sided)." if one_sided else "."))
+    return " ".join(parts)
+
+
+def _notes(me: Requester, policy: ProgrammePolicy, recommendations: Sequence[Recommendation]) -> list[str]:
+    notes = []
+    employee = me.employee
+    if not employee.goals:
+        notes.append(
+            "You have no learning goals recorded, so these are colleagues you can teach; "
+            "add goals to get two-way matches."
+        )
+    if not me.strengths:
+        notes.append(
+            f"You hold no skill at the teaching level ({policy.teaching_level}+), "
+            "so partners cannot learn from you yet."
+        )
+    if not employee.opt_in:
+        notes.append("You have opted out of mentoring; opt in before these partners can be proposed.")
+    elif employee.capacity == 0 or (policy.respect_capacity and me.active >= employee.capacity):
+        notes.append(
+            f"Your capacity is used up ({me.active} active {_plural(me.active, 'pairing')}, "
+            f"capacity {employee.capacity}); "
+            "these partners are for when a place frees up."
+        )
+    if not bands_for(employee, policy):
+        notes.append(
+            f"Nobody can be {policy.min_seniority_gap} seniority level(s) away from level {employee.seniority}; "
+            "lower min_seniority_gap or use direction 'any'."
+        )
+    return notes
+
+
+# --------------------------------------------------------------------------------------
+# diagnostics: why fewer partners than asked
+
+
+_REASON_TEXT = {
+    ExclusionReason.REPORTING_CHAIN: "in your reporting chain (managers above you or reports below you)",
+    ExclusionReason.PREVIOUS_PAIRING: "already paired with you, now or in the past",
+    ExclusionReason.OPTED_OUT: "opted out of mentoring",
+    ExclusionReason.NO_CAPACITY: "no capacity left (capacity 0 or used up by active pairings)",
+    ExclusionReason.SENIORITY: "seniority gap outside the programme's rule",
+    ExclusionReason.TIME_ZONE: "too many hours apart",
+    ExclusionReason.ONE_SIDED: "only one of you would learn anything (listed after the two-way pairs)",
+    ExclusionReason.NO_SKILL_OVERLAP: "neither holds what the other wants to learn",
+}
+
+
+def _diagnose(
+    store: GraphStore, me: Requester, policy: ProgrammePolicy, bands: Sequence[Band], *, limit: int, found: int
+) -> Diagnostics:
+    ids = _candidate_ids(store, me, policy, [Band(None)], pool=DIAGNOSTIC_POOL, rules=False)
+    profiles = store.get_employees(employee_ids=ids) if ids else {}
+    people = [profiles[i] for i in ids if i in profiles]
+    active: dict[str, int] = {}
+    if people:
+        for pairing in store.list_pairings_for(employee_ids=[p.id for p in people]):
+            if pairing.status is PairingStatus.ACTIVE:
+                for member in pairing.employee_ids:
+                    active[member] = active.get(member, 0) + 1
+    scored, _skills = _score_pool(store, me, people, policy, bands)
+    counts = dict.fromkeys(ExclusionReason, 0)
+    can_teach_you = sum(1 for s in scored if s.you_learn.score > 0)
+    can_learn = sum(1 for s in scored if s.you_teach.score > 0)
+    employee = me.employee
+    for item in scored:
+        other = item.partner
+        helps = item.you_teach.score > 0 if not employee.goals else _helps(item)
+        if not helps:
+            reason = ExclusionReason.NO_SKILL_OVERLAP
+        elif other.id in me.chain:
+            reason = ExclusionReason.REPORTING_CHAIN
+        elif other.id in me.previous and not policy.include_previous_partners:
+            reason = ExclusionReason.PREVIOUS_PAIRING
+        elif not other.opt_in:
+            reason = ExclusionReason.OPTED_OUT
+        elif other.capacity == 0 or (policy.respect_capacity and active.get(other.id, 0) >= other.capacity):
+            reason = ExclusionReason.NO_CAPACITY
+        elif band_of(employee, other, bands) is None:
+            reason = ExclusionReason.SENIORITY
+        elif (
+            policy.max_utc_offset_difference is not None
+            and abs(other.utc_offset - employee.utc_offset) > policy.max_utc_offset_difference
+        ):
+            reason = ExclusionReason.TIME_ZONE
+        elif item.two_way or not employee.goals:
+            continue  # a valid partner (possibly restricted by the direction's topics)
+        else:
+            reason = ExclusionReason.ONE_SIDED
+        counts[reason] += 1
+    colleagues = max(store.counts().employees - 1, 0)
+    examined_all = len(ids) < DIAGNOSTIC_POOL
+    if examined_all:
+        # Everybody the walks did not find has no overlap at all.
+        counts[ExclusionReason.NO_SKILL_OVERLAP] += max(colleagues - len(people), 0)
+    what = "two-way partner" if employee.goals else "partner"
+    return Diagnostics(
+        summary=f"Found {found} {_plural(found, what)} of the {limit} asked for.",
+        colleagues=colleagues,
+        examined=len(people),
+        examined_all=examined_all,
+        can_teach_you=can_teach_you,
+        can_learn_from_you=can_learn,
+        reasons=[
+            ReasonCount(reason=reason, count=count, detail=_REASON_TEXT[reason])
+            for reason, count in counts.items()
+            if count
+        ],
+    )
+
+
+def _shortfall_note(diagnostics: Diagnostics) -> str:
+    if not diagnostics.reasons:
+        return diagnostics.summary
+    scope = "" if diagnostics.examined_all else f" (among the {diagnostics.examined} best-overlapping colleagues)"
+    reasons = "; ".join(f"{r.count} {r.detail}" for r in diagnostics.reasons)
+    return f"{diagnostics.summary} Why not the others{scope}: {reasons}."
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else noun + "s"
