@@ -25,7 +25,8 @@ Measured, each cohort in a fresh subprocess (so the peak RSS is its own):
 * end to end, as ``mentorgraph match`` runs it: read the CSV, load profiles, pairings and
   reporting chains, build both benefit matrices, solve, explain every pair and unmatched
   person, save the proposal JSON; with the time of each stage and the peak RSS;
-* on the same ``MatchProblem``: the optimum (``solve``), the greedy baseline
+* on the same ``MatchProblem``: the optimum (``solve``, objective total, and objective
+  coverage: as many people matched as possible, then the total), the greedy baseline
   (``solve_greedy``, best mutual score first) and the one-directional Hungarian baseline
   (``solve_one_directional``, mentor -> mentee scores only, as ``mentor-match`` does):
   total two-way benefit (sum of the pairs' harmonic means), pairs, share of pairs useful
@@ -45,7 +46,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,19 @@ def metrics(problem: MatchProblem, result: MatchResult, seconds: float) -> dict[
     }
 
 
+def peak_rss_mb() -> float:
+    """Peak RSS of this process. ``VmHWM`` rather than ``ru_maxrss``: Linux carries
+    ``ru_maxrss`` over ``exec``, so a child would report its parent's peak (the parent
+    held the embedding model while seeding)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(store_path: Path, cohort_path: Path, proposal_path: Path) -> dict[str, Any]:
     store = SqliteStore(path=store_path)
     options = MatchOptions()
@@ -181,7 +195,7 @@ def child(store_path: Path, cohort_path: Path, proposal_path: Path) -> dict[str,
     save_proposal(path=proposal_path, proposal=proposal)
     end_to_end = time.perf_counter() - started
     stages = {"read": round(read, 3), **proposal.stats.seconds, "save": round(time.perf_counter() - saved, 3)}
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
 
     ctx = build_context(store=store, cohort=cohort, options=options)
     problem = MatchProblem(
@@ -198,6 +212,7 @@ def child(store_path: Path, cohort_path: Path, proposal_path: Path) -> dict[str,
     runs = {}
     for name, method in (
         ("optimal", solve),
+        ("optimal, coverage", lambda p: solve(replace(p, objective="coverage"))),
         ("greedy", solve_greedy),
         ("one-directional", solve_one_directional),
     ):
