@@ -26,7 +26,10 @@ from ingest.taxonomy import load_skills
 from mentorgraph.commands.common import console, friendly_errors, open_context
 from mentorgraph.context import AppContext
 from mentorgraph.settings import get_settings
-from recommender.models import RecommendationList
+from recommender.gap_models import GapGrouping
+from recommender.gaps import gap_report
+from recommender.heatmap import render_heatmap
+from recommender.models import PersonRef, RecommendationList
 from recommender.pairing import recommend
 from recommender.teachers import find_teachers
 from schema import Employee
@@ -41,7 +44,9 @@ def register(app: typer.Typer) -> None:
 
 @friendly_errors
 def demo(
-    size: Annotated[int, typer.Option(help="Employees in the demo organisation (100 to 100,000).", min=100, max=100_000)] = 500,
+    size: Annotated[
+        int, typer.Option(help="Employees in the demo organisation (100 to 100,000).", min=100, max=100_000)
+    ] = 500,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same organisation.")] = 7,
     store: Annotated[
         str | None, typer.Option(help="Store to fill. Default: demo.sqlite in MENTORGRAPH_HOME (~/.mentorgraph).")
@@ -71,7 +76,7 @@ def demo(
             _show_recommendations(recommend(store=context.store, employee_id=employee.id, limit=3))
         asker = juniors[0].id if juniors else None
         _show_teachers(context, asker)
-        _show_gaps(context.store)
+        _show_gaps(context.store, Path(get_settings().home) / "demo-gaps.png")
     console.print(f"[dim]demo finished in {time.perf_counter() - started:.0f} s; store: {target}[/]")
 
 
@@ -124,7 +129,7 @@ def _show_recommendations(result: RecommendationList) -> None:
         teach = ", ".join(item.goal.label for item in rec.you_teach.agenda[:2]) or "-"
         table.add_row(
             str(rec.rank),
-            f"{rec.partner.name}\n[dim]{rec.partner.title}, {rec.partner.department}, seniority {rec.partner.seniority}[/]",
+            f"{rec.partner.name}\n[dim]{_describe(rec.partner)}[/]",
             f"{rec.mutual_score:.2f}",
             f"{rec.you_learn.score:.2f}",
             f"{rec.you_teach.score:.2f}",
@@ -137,8 +142,14 @@ def _show_recommendations(result: RecommendationList) -> None:
         console.print(f"[yellow]note:[/] {note}")
 
 
+def _describe(person: PersonRef) -> str:
+    return f"{person.title}, {person.department}, seniority {person.seniority}"
+
+
 def _show_teachers(context: AppContext, asker_id: str | None) -> None:
-    result = find_teachers(store=context.store, question=DEMO_QUESTION, embedder=context.embedder, asker_id=asker_id, limit=5)
+    result = find_teachers(
+        store=context.store, question=DEMO_QUESTION, embedder=context.embedder, asker_id=asker_id, limit=5
+    )
     table = Table(title=f'"{DEMO_QUESTION}"')
     table.add_column("colleague")
     table.add_column("teaches")
@@ -149,16 +160,18 @@ def _show_teachers(context: AppContext, asker_id: str | None) -> None:
     console.print(table)
 
 
-def _show_gaps(store: GraphStore) -> None:
-    try:
-        from recommender.gaps import gap_report
-    except ImportError:
+def _show_gaps(store: GraphStore, heatmap_path: Path) -> None:
+    report = gap_report(store=store, group_by=GapGrouping.DEPARTMENT, top=5)
+    if report.empty:
         return
-    report = gap_report(store=store, group_by="department", top=5)
-    table = Table(title="organisation-wide top skill gaps (demand the organisation cannot teach itself)")
+    table = Table(title="organisation-wide top skill gaps (demand the organisation cannot meet itself)")
     table.add_column("skill")
-    table.add_column("demand", justify="right")
+    table.add_column("category")
+    table.add_column("learners", justify="right")
     table.add_column("teachers", justify="right")
+    table.add_column("unmet learners", justify="right")
     for gap in report.top_gaps[:5]:
-        table.add_row(gap.skill.label, str(gap.demand), str(gap.teachers))
+        table.add_row(gap.skill.label, gap.category, str(gap.learners), str(gap.teachers), f"{gap.unmet_learners:g}")
     console.print(table)
+    render_heatmap(report=report, path=heatmap_path)
+    console.print(f"gap heatmap (departments x skill categories): {heatmap_path}")
