@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,8 @@ DIM = 384
 def unit_vectors(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(n, DIM)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    normalised: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return normalised
 
 
 def make_skills(n: int) -> list[Skill]:
@@ -108,7 +111,7 @@ def test_vector_search_ranks_nearest_first(store: GraphStore) -> None:
     expected = np.argsort(-(vectors @ query))[:5]
     assert [h.skill.id for h in hits] == [f"s{i:03d}" for i in expected]
     assert hits[0].score == pytest.approx(float(vectors[7] @ query), abs=1e-4)
-    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
 
 
 def test_set_embeddings_later(store: GraphStore) -> None:
