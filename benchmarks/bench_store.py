@@ -10,11 +10,16 @@ Without ``--neo4j-uri`` (or ``MENTORGRAPH_NEO4J_URI``) the project's local Neo4j
 with ``scripts/neo4j_local.py start`` (idempotent: a running server is reused).
 
 **The Neo4j run deletes every Employee, Skill and Pairing node of the database** (before
-loading, and again afterwards unless ``--keep``). Community edition has one database, so
-on the shared development server this wipes whatever tests or demos loaded there, and a
-test that clears the store while the benchmark runs spoils that run (the benchmark checks
-the counts at the end and marks such a run invalid). A server that is not on the loopback
-interface and already holds data is left alone unless ``--allow-clear`` is given.
+loading, and again afterwards unless ``--keep``). Community edition has one database, so on
+the shared development server this wipes whatever tests or demos loaded there, and a test
+that clears the store while the benchmark runs spoils that run (the benchmark checks the
+counts after loading and at the end, and marks such a run invalid) - while the benchmark's
+own clear and load break that test. So it refuses to start on a database holding nodes it
+did not create unless ``--allow-clear`` is given; better, give it a server of its own::
+
+    MENTORGRAPH_NEO4J_HOME=/tmp/bench-neo4j python scripts/neo4j_local.py start --port 17697
+    MENTORGRAPH_NEO4J_HOME=/tmp/bench-neo4j python benchmarks/bench_store.py --neo4j-uri bolt://127.0.0.1:17697
+    MENTORGRAPH_NEO4J_HOME=/tmp/bench-neo4j python scripts/neo4j_local.py stop
 
 Data (deterministic, ``--seed``): 20,000 skills whose 384-dim L2-normalised float32
 vectors are drawn around 500 random cluster centres (noise 0.05 per dimension, so a skill
@@ -51,6 +56,7 @@ import argparse
 import cProfile
 import io
 import json
+import logging
 import os
 import platform
 import pstats
@@ -100,6 +106,10 @@ WARMUP = 20
 LEVEL_WEIGHTS = (0.15, 0.25, 0.30, 0.20, 0.10)
 DEPARTMENTS = ("Engineering", "Sales", "Marketing", "Finance", "HR", "Operations", "Legal", "Support", "Research")
 LOCATIONS = (("Paris", 1.0), ("London", 0.0), ("New York", -5.0), ("Bangalore", 5.5), ("Singapore", 8.0))
+# Nodes the benchmark did not create (its ids start with "bench-"): it refuses to clear them unasked.
+FOREIGN_NODES = (
+    "MATCH (n) WHERE (n:Employee OR n:Skill OR n:Pairing) AND NOT n.id STARTS WITH 'bench-' RETURN count(n) AS n"
+)
 CATEGORIES = ("digital technology", "communication", "management", "data", "design", "languages", "finance", "law")
 
 Matrix = npt.NDArray[np.float32]
@@ -252,20 +262,22 @@ def runqueue_wait_s() -> float:
 
 @dataclass
 class Usage:
-    """Wall time, process CPU time and the main thread's wait for a CPU, over one span.
+    """Wall time, process CPU time and the main thread's wait for a CPU over spans of the run,
+    and the CPU time the local Neo4j server used meanwhile (when its pid is known).
 
-    On a shared machine wall ~ CPU + run-queue wait (+ I/O and server time): the split
-    tells starvation apart from work."""
+    On a shared machine wall ~ CPU + run-queue wait + waiting for the server: the split tells
+    starvation apart from work, and CPU seconds are what a quiet machine would still pay."""
 
+    server_pid: int | None = None
     wall: float = 0.0
     cpu: float = 0.0
     runq: float = 0.0
-    _marks: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    server_cpu: float = 0.0
+    _marks: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
-    @staticmethod
-    def _now() -> tuple[float, float, float]:
+    def _now(self) -> tuple[float, float, float, float]:
         rusage = resource.getrusage(resource.RUSAGE_SELF)
-        return time.perf_counter(), rusage.ru_utime + rusage.ru_stime, runqueue_wait_s()
+        return time.perf_counter(), rusage.ru_utime + rusage.ru_stime, runqueue_wait_s(), process_cpu_s(self.server_pid)
 
     def start(self) -> None:
         self._marks = self._now()
@@ -277,26 +289,52 @@ class Usage:
         self.cpu += now[1] - self._marks[1]
         waited = now[2] - self._marks[2]
         self.runq += waited
+        self.server_cpu += now[3] - self._marks[3]
         return waited
 
     def as_dict(self) -> dict[str, float]:
-        return {"wall_s": self.wall, "cpu_s": self.cpu, "runq_s": self.runq}
+        found = {"wall_s": self.wall, "cpu_s": self.cpu, "runq_s": self.runq}
+        if self.server_pid is not None:
+            found["server_cpu_s"] = self.server_cpu
+        return found
+
+
+def process_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of another process, from /proc/<pid>/stat (0 if unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def neo4j_home() -> Path:
     return Path(os.environ.get("MENTORGRAPH_NEO4J_HOME", ROOT / ".neo4j"))
 
 
-def neo4j_server_memory() -> dict[str, float] | None:
-    """VmRSS and VmHWM of the local server (``.neo4j/server.pid``), in MB, if it runs here."""
-    pid_file = neo4j_home() / "server.pid"
+def neo4j_server_pid(uri: str) -> int | None:
+    """The pid of the local server (``.neo4j/server.pid``, or ``$MENTORGRAPH_NEO4J_HOME``) if it
+    is a running ``Neo4jServer`` listening on the URI's port; None for any other server."""
     try:
-        pid = int(pid_file.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        status = Path(f"/proc/{pid}/status").read_text()
+        pid = int((neo4j_home() / "server.pid").read_text().strip())
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return None
-    if b"Neo4jServer" not in cmdline:
+    port = str(urlparse(uri).port or 7687).encode()
+    if not any(arg.endswith(b"Neo4jServer.java") for arg in arguments) or port not in arguments:
+        return None
+    return pid
+
+
+def process_memory_mb(pid: int | None) -> dict[str, float] | None:
+    """VmRSS (now) and VmHWM (peak since the process started) of a process, in MB."""
+    if pid is None:
+        return None
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
         return None
     found: dict[str, float] = {}
     for line in status.splitlines():
@@ -304,10 +342,6 @@ def neo4j_server_memory() -> dict[str, float] | None:
         if key in ("VmRSS", "VmHWM"):
             found[key] = int(value.split()[0]) / 1024
     return found
-
-
-def is_loopback(uri: str) -> bool:
-    return (urlparse(uri).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
 # -- one run of one backend (child process) ------------------------------------------------
@@ -329,7 +363,7 @@ def neo4j_query(store: GraphStore, query: str, **params: Any) -> list[dict[str, 
     return [record.data() for record in result.records]
 
 
-def load(store: GraphStore, backend: str, data: Dataset) -> tuple[dict[str, float], Usage]:
+def load(store: GraphStore, backend: str, data: Dataset, server_pid: int | None) -> tuple[dict[str, float], Usage]:
     """The timed bulk load; returns the wall time of each step and the usage of the whole."""
     steps: list[tuple[str, Callable[[], object]]] = [
         ("apply_schema", store.apply_schema),
@@ -339,7 +373,7 @@ def load(store: GraphStore, backend: str, data: Dataset) -> tuple[dict[str, floa
     if backend == "neo4j":
         steps.append(("await_indexes", lambda: neo4j_query(store, "CALL db.awaitIndexes(300)")))
     splits: dict[str, float] = {}
-    usage = Usage()
+    usage = Usage(server_pid)
     usage.start()
     for name, step in steps:
         splits[name] = timed(step)
@@ -349,6 +383,9 @@ def load(store: GraphStore, backend: str, data: Dataset) -> tuple[dict[str, floa
 
 def run_child(args: argparse.Namespace) -> dict[str, Any]:
     backend: str = args.child
+    # The driver logs a warning per query that names a relationship type not in the database yet
+    # (the store's counts name SIMILAR_TO, which the benchmark never creates).
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     result: dict[str, Any] = {"backend": backend, "notes": [], "loadavg_start": os.getloadavg()[0]}
     start = time.perf_counter()
     data = make_dataset(n_skills=args.skills, n_employees=args.employees, n_queries=args.queries, seed=args.seed)
@@ -356,6 +393,9 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
     result["rss_after_generate_mb"] = peak_rss_mb()
     log(f"{backend}: generated {len(data.skills)} skills, {len(data.employees)} employees")
 
+    server_pid = neo4j_server_pid(args.neo4j_uri) if backend == "neo4j" else None
+    if backend == "neo4j" and server_pid is None:
+        result["notes"].append("server pid unknown (not the local server): no server CPU or memory figures")
     workdir = Path(tempfile.mkdtemp(prefix="bench_store_"))
     store = open_backend(backend, uri=args.neo4j_uri, workdir=workdir)
     try:
@@ -363,19 +403,19 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
             store.ping()
             components = neo4j_query(store, "CALL dbms.components() YIELD name, versions, edition RETURN *")
             result["server"] = ", ".join(f"{c['name']} {c['versions'][0]} {c['edition']}" for c in components)
-            existing = store.counts()
-            if (existing.employees or existing.skills or existing.pairings) and not (
-                args.allow_clear or is_loopback(args.neo4j_uri)
-            ):
+            foreign = neo4j_query(store, FOREIGN_NODES)[0]["n"]
+            if foreign and not args.allow_clear:
                 raise SystemExit(
-                    f"bench_store: {args.neo4j_uri} holds {existing.employees} employees and {existing.skills} "
-                    "skills; the benchmark would delete them. Pass --allow-clear to proceed."
+                    f"bench_store: {args.neo4j_uri} holds {foreign} Employee/Skill/Pairing nodes that the "
+                    "benchmark did not create, and the benchmark deletes every such node. Point --neo4j-uri at "
+                    "a server of its own (see benchmarks/README.md), or pass --allow-clear if they may go."
                 )
+            existing = store.counts()
             log(f"neo4j: clearing the database ({existing.employees} employees, {existing.skills} skills)")
             result["clear_s"] = timed(store.clear)
 
         log(f"{backend}: loading")
-        splits, load_usage = load(store, backend, data)
+        splits, load_usage = load(store, backend, data, server_pid)
         result["load_splits_s"] = splits
         result["load_s"] = load_usage.wall
         result["load_usage"] = load_usage.as_dict()
@@ -389,7 +429,7 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
         latencies: list[float] = []
         net: list[float] = []  # latency minus the time this thread waited for a CPU
         found: list[set[str]] = []
-        usage = Usage()
+        usage = Usage(server_pid)
         for query in data.queries[WARMUP:]:
             usage.start()
             t0 = time.perf_counter()
@@ -411,7 +451,7 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
             store.holders(skill_ids=skill_set, min_level=MIN_LEVEL)
         latencies, net = [], []
         answers: list[list[tuple[str, str, int]]] = []
-        usage = Usage()
+        usage = Usage(server_pid)
         for skill_set in data.skill_sets[WARMUP:]:
             usage.start()
             t0 = time.perf_counter()
@@ -443,7 +483,7 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
                 f"at end {counts_at_end} (another client wrote to or cleared the store?)"
             )
         if backend == "neo4j":
-            result["server_memory_mb"] = neo4j_server_memory()
+            result["server_memory_mb"] = process_memory_mb(server_pid)
             if not args.keep:
                 log("neo4j: clearing the benchmark data")
                 store.clear()
@@ -589,10 +629,13 @@ def _verdict(value: float | None, target: float) -> str:
 def _usage_text(usage: dict[str, float] | None) -> str:
     if not usage or usage["wall_s"] <= 0:
         return "n/a"
-    return (
+    text = (
         f"{usage['wall_s']:.2f} / {usage['cpu_s']:.2f} / {usage['runq_s']:.2f} "
         f"({100 * usage['runq_s'] / usage['wall_s']:.0f}% waiting for a CPU)"
     )
+    if "server_cpu_s" in usage:
+        text += f"; server CPU {usage['server_cpu_s']:.2f}"
+    return text
 
 
 def render(
@@ -645,7 +688,8 @@ def render(
         "Usage columns are wall / process CPU / main thread's run-queue wait, in seconds: on a busy machine the "
         'wait shows how much of the wall time was spent waiting for a CPU rather than working. "p95 net of wait" '
         "is the p95 of each call's latency minus the time the calling thread sat runnable without a CPU (it "
-        "cannot see waits of other threads, such as BLAS workers or the Neo4j server's)."
+        'cannot see waits of other threads, such as BLAS workers or the Neo4j server\'s). "server CPU" is the '
+        "CPU time the local Neo4j JVM used in the same spans (all its threads, and whatever else it served meanwhile)."
     )
     lines.append("")
     for backend, all_runs in results.items():
@@ -701,7 +745,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the Markdown table goes")
     parser.add_argument("--profile", action="store_true", help="cProfile the query loops; Neo4j server split")
     parser.add_argument("--keep", action="store_true", help="leave the benchmark data in Neo4j")
-    parser.add_argument("--allow-clear", action="store_true", help="clear a non-local Neo4j that holds data")
+    parser.add_argument(
+        "--allow-clear", action="store_true", help="clear the Neo4j database even if it holds data of others"
+    )
     parser.add_argument(
         "--blas-threads", type=int, default=None, help="cap numpy's BLAS threads in the runs (default: library's)"
     )

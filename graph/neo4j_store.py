@@ -170,18 +170,32 @@ class Neo4jStore:
             }
             for i, s in enumerate(skills)
         ]
-        for batch in _batches(rows, SKILL_BATCH):
-            self._write(cypher.UPSERT_SKILLS, rows=batch)
-        # Hierarchy edges in a second pass, once every node of this call exists.
         links = [{"id": row["id"], "broader": row["broader"]} for row in rows]
-        for link_batch in _batches(links, EDGE_BATCH):
-            self._write(cypher.LINK_BROADER, rows=link_batch)
+
+        # One transaction for the whole call: it is atomic like the embedded store, and the
+        # vector index gets one segment instead of one per batch (measured: a query over
+        # an index written in 10 commits took ~10x longer than over one written in one).
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for batch in _batches(rows, SKILL_BATCH):
+                tx.run(cypher.UPSERT_SKILLS, rows=batch).consume()
+            # Hierarchy edges in a second pass, once every node of this call exists.
+            for link_batch in _batches(links, EDGE_BATCH):
+                tx.run(cypher.LINK_BROADER, rows=link_batch).consume()
+
+        self._write_tx(work)
         return len(rows)
 
     def set_skill_embeddings(self, *, skill_ids: Sequence[str], embeddings: Vector) -> int:
         _check_embeddings(embeddings, len(skill_ids))
         rows = [{"id": skill_id, "embedding": embeddings[i].tolist()} for i, skill_id in enumerate(skill_ids)]
-        return sum(self._write(cypher.SET_EMBEDDINGS, rows=batch)[0]["n"] for batch in _batches(rows, SKILL_BATCH))
+
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            return sum(
+                int(tx.run(cypher.SET_EMBEDDINGS, rows=batch).single(strict=True)["n"])
+                for batch in _batches(rows, SKILL_BATCH)
+            )
+
+        return self._write_tx(work)
 
     def get_skill(self, *, skill_id: str) -> Skill | None:
         return self.get_skills(skill_ids=[skill_id]).get(skill_id)
@@ -314,11 +328,18 @@ class Neo4jStore:
         factors: Sequence[float],
         where: EmployeeFilter | None = None,
         limit: int = 50,
+        normalise: bool = False,
     ) -> list[RankedEmployee]:
         if not targets or limit <= 0:
             return []
         where = where or EmployeeFilter()
-        query = cypher.RANK_HOLDERS if edge is SkillEdge.HAS_SKILL else cypher.RANK_LEARNERS
+        queries = {
+            (SkillEdge.HAS_SKILL, False): cypher.RANK_HOLDERS,
+            (SkillEdge.HAS_SKILL, True): cypher.RANK_HOLDERS_NORMALISED,
+            (SkillEdge.WANTS_TO_LEARN, False): cypher.RANK_LEARNERS,
+            (SkillEdge.WANTS_TO_LEARN, True): cypher.RANK_LEARNERS_NORMALISED,
+        }
+        query = queries[(edge, normalise)]
         records = self._read(
             query,
             targets=[{"group": t.group, "skill_id": t.skill_id, "weight": float(t.weight)} for t in targets],
