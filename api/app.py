@@ -94,7 +94,6 @@ def create_app(settings: Settings, *, context: AppContext | None = None) -> Fast
     app.state.normalisers = NormaliserCache()
     app.state.context = context
     app.state.schema_ready = False
-    app.state.templates_dir = PACKAGE_DIR / "templates"
 
     install_problem_handlers(app, domain=domain_errors())
     for router in ROUTERS:

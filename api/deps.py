@@ -97,8 +97,8 @@ def reject_unknown_query(request: Request) -> None:
         return
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return
+    if dependant is None or not getattr(route, "include_in_schema", True):
+        return  # web pages keep working with tracking parameters (?utm_source=...) in their links
     allowed = _QUERY_NAMES.get(id(route))
     if allowed is None:
         allowed = frozenset(_query_names(dependant))

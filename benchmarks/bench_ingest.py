@@ -105,7 +105,8 @@ def run_child(args: list[str]) -> dict[str, Any]:
     )
     if process.returncode != 0:
         sys.exit(f"benchmark child failed ({' '.join(args)}):\n{process.stderr[-4000:]}")
-    return json.loads(process.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(process.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _child_main(argv: list[str]) -> None:
@@ -153,7 +154,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="mg-bench-ingest-"))
     warm_cache = args.cache or work / "warm-cache.sqlite"
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     try:
         for backend in backends:
@@ -191,8 +192,9 @@ def main() -> None:
                             f"{_median(runs, 'seconds'):.1f} s",
                             "<= 30 s",
                             f"{_median(runs, 'peak_mb'):.0f} MB",
-                            f"writing {_median(runs, 'writing_s'):.1f} s, similarity {_median(runs, 'similarity_s'):.1f} s"
-                            f", {runs[0]['through_model']} texts through the model",
+                            f"writing {_median(runs, 'writing_s'):.1f} s, "
+                            f"similarity {_median(runs, 'similarity_s'):.1f} s, "
+                            f"{runs[0]['through_model']} texts through the model",
                         )
                     )
             if args.part in ("employees", "all"):

@@ -75,6 +75,15 @@ WHERE r.score >= $min_score
 RETURN a.id AS source_id, b.id AS target_id, r.score AS score
 ORDER BY score DESC, source_id, target_id
 """
+SIMILAR_INTO = """
+UNWIND $ids AS id
+MATCH (a:Skill)-[r:SIMILAR_TO]->(b:Skill {id: id})
+WHERE r.score >= $min_score AND a <> b
+RETURN a.id AS source_id, b.id AS target_id, r.score AS score,
+       COUNT { MATCH (a)-[o:SIMILAR_TO]->(c:Skill)
+               WHERE c <> a AND (o.score > r.score OR (o.score = r.score AND c.id < b.id)) } AS rank
+ORDER BY score DESC, source_id, target_id
+"""
 BROADER_EDGES = """
 UNWIND $ids AS id
 MATCH (s:Skill {id: id})-[:BROADER]->(p:Skill)
@@ -164,28 +173,49 @@ RETURN COLLECT { MATCH (e)-[:REPORTS_TO]->+(m:Employee) RETURN DISTINCT m.id AS 
 # Ranking walks: the best edge per (employee, target group), summed over groups, with
 # the employee conditions applied before aggregation. Factors are indexed by level or
 # priority - 1; a factor of 0 ignores the edge. Rounded so both backends tie-break alike.
-RANK_HOLDERS = """
+# The _NORMALISED variants divide by the factor sum over all the employee's edges.
+_RANK_HOLDERS = """
 UNWIND $targets AS t
 MATCH (:Skill {id: t.skill_id})<-[r:HAS_SKILL]-(e:Employee)
 WHERE $factors[r.level - 1] > 0 AND NOT e.id IN $exclude
   AND (NOT $opt_in_only OR e.opt_in) AND e.capacity >= $min_capacity
   AND ($seniorities IS NULL OR e.seniority IN $seniorities)
   AND e.utc_offset >= $min_utc AND e.utc_offset <= $max_utc
-WITH e.id AS employee_id, t.group AS grp, max(t.weight * $factors[r.level - 1]) AS w
-WITH employee_id, round(sum(w), 9) AS score WHERE score > 0
-RETURN employee_id, score ORDER BY score DESC, employee_id LIMIT $limit
+WITH e, t.group AS grp, max(t.weight * $factors[r.level - 1]) AS w
+WITH e, sum(w) AS score
 """
-RANK_LEARNERS = """
+_RANK_LEARNERS = """
 UNWIND $targets AS t
 MATCH (:Skill {id: t.skill_id})<-[r:WANTS_TO_LEARN]-(e:Employee)
 WHERE $factors[r.priority - 1] > 0 AND NOT e.id IN $exclude
   AND (NOT $opt_in_only OR e.opt_in) AND e.capacity >= $min_capacity
   AND ($seniorities IS NULL OR e.seniority IN $seniorities)
   AND e.utc_offset >= $min_utc AND e.utc_offset <= $max_utc
-WITH e.id AS employee_id, t.group AS grp, max(t.weight * $factors[r.priority - 1]) AS w
-WITH employee_id, round(sum(w), 9) AS score WHERE score > 0
+WITH e, t.group AS grp, max(t.weight * $factors[r.priority - 1]) AS w
+WITH e, sum(w) AS score
+"""
+_RANK_RETURN = """
+WITH e.id AS employee_id, round(score, 9) AS score WHERE score > 0
 RETURN employee_id, score ORDER BY score DESC, employee_id LIMIT $limit
 """
+RANK_HOLDERS = _RANK_HOLDERS + _RANK_RETURN
+RANK_LEARNERS = _RANK_LEARNERS + _RANK_RETURN
+RANK_HOLDERS_NORMALISED = (
+    _RANK_HOLDERS
+    + """
+CALL (e) { MATCH (e)-[all:HAS_SKILL]->(:Skill) RETURN sum($factors[all.level - 1]) AS total }
+WITH e, CASE WHEN total > 0 THEN score / total ELSE 0.0 END AS score
+"""
+    + _RANK_RETURN
+)
+RANK_LEARNERS_NORMALISED = (
+    _RANK_LEARNERS
+    + """
+CALL (e) { MATCH (e)-[all:WANTS_TO_LEARN]->(:Skill) RETURN sum($factors[all.priority - 1]) AS total }
+WITH e, CASE WHEN total > 0 THEN score / total ELSE 0.0 END AS score
+"""
+    + _RANK_RETURN
+)
 
 # -- pairings -------------------------------------------------------------------------
 UPSERT_PAIRINGS = """

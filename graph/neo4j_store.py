@@ -32,6 +32,7 @@ from graph.store import (
     GroupField,
     GroupSkillCounts,
     RankedEmployee,
+    RankedSimilarEdge,
     SimilarEdge,
     SkillEdge,
     SkillTarget,
@@ -246,6 +247,10 @@ class Neo4jStore:
     def similar_skills(self, *, skill_ids: Sequence[str], min_score: float = 0.0) -> list[SimilarEdge]:
         records = self._read(cypher.SIMILAR_SKILLS, ids=list(skill_ids), min_score=min_score)
         return [SimilarEdge(r["source_id"], r["target_id"], r["score"]) for r in records]
+
+    def similar_into(self, *, skill_ids: Sequence[str], min_score: float = 0.0) -> list[RankedSimilarEdge]:
+        records = self._read(cypher.SIMILAR_INTO, ids=list(skill_ids), min_score=min_score)
+        return [RankedSimilarEdge(r["source_id"], r["target_id"], r["score"], r["rank"]) for r in records]
 
     def broader_edges(self, *, skill_ids: Sequence[str]) -> list[tuple[str, str]]:
         return [(r["child"], r["parent"]) for r in self._read(cypher.BROADER_EDGES, ids=list(skill_ids))]

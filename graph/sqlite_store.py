@@ -27,6 +27,7 @@ from graph.store import (
     GroupField,
     GroupSkillCounts,
     RankedEmployee,
+    RankedSimilarEdge,
     SimilarEdge,
     SkillEdge,
     SkillTarget,
@@ -340,6 +341,17 @@ class SqliteStore:
             (_js(skill_ids), min_score),
         )
         return [SimilarEdge(*row) for row in rows]
+
+    def similar_into(self, *, skill_ids: Sequence[str], min_score: float = 0.0) -> list[RankedSimilarEdge]:
+        rows = self._conn().execute(
+            "SELECT s.source_id, s.target_id, s.score, "
+            "(SELECT count(*) FROM similar o WHERE o.source_id = s.source_id AND o.target_id != o.source_id "
+            "AND (o.score > s.score OR (o.score = s.score AND o.target_id < s.target_id))) "
+            "FROM similar s WHERE s.target_id IN (SELECT value FROM json_each(?)) AND s.score >= ? "
+            "AND s.source_id != s.target_id ORDER BY s.score DESC, s.source_id, s.target_id",
+            (_js(skill_ids), min_score),
+        )
+        return [RankedSimilarEdge(*row) for row in rows]
 
     def broader_edges(self, *, skill_ids: Sequence[str]) -> list[tuple[str, str]]:
         rows = self._conn().execute(

@@ -54,6 +54,16 @@ class SimilarEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class RankedSimilarEdge:
+    """A SIMILAR_TO edge with its rank among its source's edges (0 = the strongest)."""
+
+    source_id: str
+    target_id: str
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
 class GroupSkillCounts:
     """Demand and supply of one skill inside one group of employees, counted by the store."""
 
@@ -193,6 +203,12 @@ class GraphStore(Protocol):
     def similar_skills(self, *, skill_ids: Sequence[str], min_score: float = 0.0) -> list[SimilarEdge]:
         """SIMILAR_TO edges leaving the given skills, best first."""
 
+    def similar_into(self, *, skill_ids: Sequence[str], min_score: float = 0.0) -> list[RankedSimilarEdge]:
+        """SIMILAR_TO edges *into* the given skills scoring at least ``min_score`` (self
+        loops left out), each with its rank among all its source's outgoing edges (0 =
+        strongest; equal scores ordered by target id), best first, then by source and
+        target: what the recommender's inverse walk needs from the teacher's side."""
+
     def broader_edges(self, *, skill_ids: Sequence[str]) -> list[tuple[str, str]]:
         """(skill, parent) BROADER pairs for the given skills."""
 
@@ -238,6 +254,7 @@ class GraphStore(Protocol):
         factors: Sequence[float],
         where: EmployeeFilter | None = None,
         limit: int = 50,
+        normalise: bool = False,
     ) -> list[RankedEmployee]:
         """Employees ranked by how well their ``edge`` relationships meet ``targets``,
         aggregated inside the store so that the recommender never pulls every holder of a
@@ -246,10 +263,12 @@ class GraphStore(Protocol):
         ``factors[v - 1]`` weighs an edge whose level (HAS_SKILL) or priority
         (WANTS_TO_LEARN) is ``v``; a factor of 0 ignores the edge. An employee's score is
         the sum over target groups of the best ``target.weight * factors[v - 1]`` among
-        the group's skills they have an edge to, rounded to 9 decimals (so that both
-        backends break ties identically). Only employees passing ``where`` (default: no
-        condition) and scores above 0 are returned, best first, then by employee id; at
-        most ``limit``."""
+        the group's skills they have an edge to. With ``normalise`` that sum is divided by
+        the sum of ``factors[v - 1]`` over *all* the employee's ``edge`` relationships
+        (for WANTS_TO_LEARN with priority weights: the share of their learning goals met).
+        Scores are rounded to 9 decimals (so that both backends break ties identically).
+        Only employees passing ``where`` (default: no condition) and scores above 0 are
+        returned, best first, then by employee id; at most ``limit``."""
 
     # -- pairings ----------------------------------------------------------------------
     def upsert_pairings(self, *, pairings: Sequence[Pairing]) -> int: ...

@@ -572,27 +572,27 @@ def _refs(value: object, name: str, unit: str, *, required: bool, problems: list
         return []
     refs: list[SkillRef] = []
     seen: dict[str, str] = {}
-    for text, number in items:
-        if not text:
+    for skill_text, raw_number in items:
+        if not skill_text:
             problems.append(FieldProblem(name, f"an entry has an empty skill name (in {value!r})"))
             continue
-        if number is None and required:
-            problems.append(FieldProblem(name, f"{text!r} has no {unit} (1-5)"))
+        if raw_number is None and required:
+            problems.append(FieldProblem(name, f"{skill_text!r} has no {unit} (1-5)"))
             continue
-        if number is None:
+        if raw_number is None:
             level = DEFAULT_PRIORITY
         else:
             try:
-                level = _whole_number(number, low=1, high=5, what=unit)
+                level = _whole_number(raw_number, low=1, high=5, what=unit)
             except (ValueError, TypeError) as exc:
-                problems.append(FieldProblem(name, f"{exc} for {text!r}"))
+                problems.append(FieldProblem(name, f"{exc} for {skill_text!r}"))
                 continue
-        key = text.casefold()
+        key = skill_text.casefold()
         if key in seen:
-            problems.append(FieldProblem(name, f"{text!r} is listed twice"))
+            problems.append(FieldProblem(name, f"{skill_text!r} is listed twice"))
             continue
-        seen[key] = text
-        refs.append(SkillRef(text=text, value=level))
+        seen[key] = skill_text
+        refs.append(SkillRef(text=skill_text, value=level))
     return refs
 
 

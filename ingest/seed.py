@@ -16,13 +16,15 @@ Steps, each shown as a progress bar when a Rich ``Progress`` is given:
 Every write is an idempotent upsert in its own transaction, so an interrupted seed leaves
 a consistent store and running it again completes it.
 
-Why top 10 above 0.6: the skill embeddings are MiniLM vectors of "label: description".
-On the shipped taxonomy, 0.6 is where neighbours stop being near-synonyms or close
-variants ("JavaScript" <-> "JavaScript (ESCO)", "manage social media" <-> "social media
-management") and start being merely the same domain; a looser threshold floods the
-recommender's walks with weak links, a stricter one leaves most skills isolated. Ten per
-skill bounds the edge count (and the walk fan-out) whatever the density of a region.
-``benchmarks/bench_ingest.py`` prints the resulting coverage.
+Why at most 10 neighbours scoring at least 0.6: the skill vectors are MiniLM embeddings
+of "label: description". Measured on the 13,896 ESCO skills: at 0.6, 85 % of skills get
+at least one neighbour and the average is 4.4 (the cap of 10 only bounds the fan-out
+of dense regions); pairs at 0.6-0.65 are related
+practices a mentor could teach together ("apply credit risk policy" - "create credit
+policy", "handle chemicals for clean in place" - "work with chemicals"), while below
+0.55 they are merely the same domain ("style a dog's coat" - "apply wood finishes") and
+would flood the recommender's walks with weak links. At 0.7 more than half of the
+skills would have no neighbour at all.
 """
 
 from __future__ import annotations
@@ -81,10 +83,15 @@ def seed_taxonomy(
 
     started = time.perf_counter()
     before = embedder.texts_embedded
-    vectors = embedder.embed(
-        [skill.embedding_text() for skill in embedded],
-        progress=_advance(progress, "embedding skills", len(embedded)),
+    texts = [skill.embedding_text() for skill in embedded]
+    # Shortest first: the model pads each batch to its longest text, so batches of
+    # similar lengths waste less work (descriptions range from 0 to 200 characters).
+    order = np.asarray(sorted(range(len(texts)), key=lambda i: len(texts[i])), dtype=np.int64)
+    sorted_vectors = embedder.embed(
+        [texts[i] for i in order], progress=_advance(progress, "embedding skills", len(embedded))
     )
+    vectors = np.empty_like(sorted_vectors)
+    vectors[order] = sorted_vectors
     seconds_embedding = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -151,16 +158,21 @@ def nearest_neighbours(
         scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
         edges: list[SimilarEdge] = []
         if k > 0:
-            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-            top_scores = np.take_along_axis(scores, top, axis=1)
-            for row in range(stop - start):
-                keep = top_scores[row] >= min_score
-                if not keep.any():
-                    continue
-                targets, values = top[row][keep], top_scores[row][keep]
-                ranked = np.lexsort((order_of[targets], -values))
-                source = ids[start + row]
-                edges.extend(SimilarEdge(source, ids[int(targets[i])], round(float(values[i]), 6)) for i in ranked)
+            # The k-th best score of each row; everything at or above it (and above the
+            # threshold) is a candidate, so ties at the boundary are decided by id below
+            # and not by argpartition's arbitrary pick.
+            kth = np.partition(scores, count - k, axis=1)[:, count - k]
+            floor = np.maximum(kth, np.float32(min_score))
+            rows, columns = np.nonzero(scores >= floor[:, None])
+            values = scores[rows, columns]
+            order = np.lexsort((order_of[columns], -values, rows))
+            rows, columns, values = rows[order], columns[order], values[order]
+            first_of_row = np.searchsorted(rows, np.arange(stop - start))
+            keep = (np.arange(len(rows)) - first_of_row[rows]) < k
+            edges = [
+                SimilarEdge(ids[start + int(row)], ids[int(column)], round(float(value), 6))
+                for row, column, value in zip(rows[keep], columns[keep], values[keep], strict=True)
+            ]
         yield edges, stop - start
 
 

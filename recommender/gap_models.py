@@ -38,6 +38,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from recommender.errors import RecommenderError
+from recommender.models import SkillRef
 
 NOT_SET = "(not set)"
 UNCATEGORISED = "(uncategorised)"
@@ -112,10 +113,8 @@ class GapMetrics(_Result):
 class SkillGap(GapMetrics):
     """One skill, organisation-wide (``group`` empty) or inside one group."""
 
-    skill_id: str
-    label: str
+    skill: SkillRef
     category: str
-    digital: bool = False
     group: str = ""
 
 
@@ -140,8 +139,7 @@ class GapCell(GapMetrics):
 class AtRiskSkill(_Result):
     """A skill exactly one person holds: if they leave, the organisation loses it."""
 
-    skill_id: str
-    label: str
+    skill: SkillRef
     category: str
     employee_id: str
     group: str = Field(description="the holder's group in the report's grouping")

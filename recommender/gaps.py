@@ -39,6 +39,7 @@ from recommender.gap_models import (
     GroupSummary,
     SkillGap,
 )
+from recommender.models import SkillRef
 from schema.models import TEACHING_LEVEL, Skill
 
 #: Seniority bands of the flow metrics: juniors are levels 1-2, seniors 4-5 (1 entry
@@ -69,21 +70,21 @@ CSV_COLUMNS = (
 def gap_report(
     *,
     store: GraphStore,
-    by: GapGrouping | str = GapGrouping.DEPARTMENT,
+    group_by: GapGrouping | str = GapGrouping.DEPARTMENT,
     top: int = 10,
     teaching_level: int = TEACHING_LEVEL,
     learners_per_teacher: int = 1,
     junior_max: int = JUNIOR_MAX,
     senior_min: int = SENIOR_MIN,
 ) -> GapReport:
-    """Build the gap report grouped ``by`` department, seniority, location or category.
+    """Build the gap report grouped by department, seniority, location or category.
 
     ``top`` bounds every ranked list (organisation-wide gaps, each group's gaps, skills at
     risk). ``learners_per_teacher`` is how many learners one teacher can take. An empty
     organisation gives an empty report (``report.empty``), not an error; an unknown
     grouping raises :class:`~recommender.gap_models.UnknownGrouping`.
     """
-    grouping = GapGrouping.parse(by)
+    grouping = GapGrouping.parse(group_by)
     _check(
         top=top,
         teaching_level=teaching_level,
@@ -475,12 +476,9 @@ class _Builder:
         self._labels = self.store.get_skills(skill_ids=unique) if unique else {}
 
     def _skill_gap(self, skill_id: str, category: str, metrics: _Sum, group: str = "") -> SkillGap:
-        skill = self._labels.get(skill_id)
         return SkillGap(
-            skill_id=skill_id,
-            label=skill.label if skill else skill_id,
+            skill=SkillRef.of(self._labels.get(skill_id), skill_id),
             category=category,
-            digital=skill.digital if skill else False,
             group=group,
             **metrics.metrics(),
         )
@@ -489,8 +487,7 @@ class _Builder:
         skill = self._labels.get(holder.skill_id)
         category = result.category if result else ((skill.category if skill else "") or UNCATEGORISED)
         return AtRiskSkill(
-            skill_id=holder.skill_id,
-            label=skill.label if skill else holder.skill_id,
+            skill=SkillRef.of(skill, holder.skill_id),
             category=category,
             employee_id=holder.employee_id,
             group=holder.group,

@@ -177,7 +177,10 @@ class PairAgenda(_Result):
 
 class TopicSkill(_Result):
     skill: SkillRef
-    via: Literal["label", "embedding"]
+    via: Literal["label", "similar", "embedding"] = Field(
+        description="label: the topic is this skill's name; similar: a SIMILAR_TO neighbour of that skill; "
+        "embedding: nearest to the topic's embedding."
+    )
     similarity: float
 
 

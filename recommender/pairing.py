@@ -4,22 +4,24 @@ The walk for ``recommend(employee)``:
 
 1. my goals -> the skills near them (exact, SIMILAR_TO, taxonomy; :mod:`recommender.scoring`)
    -> colleagues who hold them at the teaching level, ranked *inside the store*
-   (:meth:`GraphStore.rank_by_skills`), the best ``candidate_pool`` kept;
+   (:meth:`GraphStore.rank_by_skills`): one walk per seniority band the policy allows,
+   since in reverse mentoring juniors and seniors teach different things;
 2. and back: my strengths -> the goals they meet -> colleagues who want those, ranked the
-   same way, the best ``candidate_pool`` kept;
-3. each walk runs per seniority band the policy allows (in reverse mentoring juniors and
-   seniors teach different things), with the hard rules (opt-in, capacity > 0, time
-   zone, reporting chain, previous partners) applied in the store;
-4. the union of the pools is scored exactly in Python from full profiles (one batched
-   read), capacity used by active pairings is checked (one batched read), both
-   directions are combined with the harmonic mean, and the best ``limit`` are explained.
+   same way (normalised by each colleague's own goals);
+3. the hard rules (opt-in, capacity > 0, time zone, seniority band, reporting chain,
+   previous partners) are applied inside those walks; each returns its best
+   ``WALK_LIMIT`` ids with scores, and the ``candidate_pool`` best by the harmonic mean
+   of the two estimates are kept;
+4. only those are scored exactly in Python from full profiles (one batched read);
+   capacity used by active pairings is checked (one batched read); both directions
+   are combined with the harmonic mean, and the best ``limit`` are explained.
 
-So the work per request is a fixed number of store calls whatever the organisation's
-size; only the in-store aggregations grow with it.
+So a request costs a fixed number of store calls and a bounded amount of Python,
+whatever the organisation's size; only the in-store walks grow with it.
 
-When fewer than ``limit`` partners are found, the same walks run again without the rules
-and the colleagues they find are classified by the first rule that excludes them, so the
-answer says *why* (reporting chain, capacity, time zone, no overlap...).
+When fewer than ``limit`` two-way partners are found, the walks run again without the
+rules and the colleagues they find are classified by the first rule that excludes them,
+so the answer says *why* (reporting chain, capacity, time zone, no overlap...).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from graph.store import EmployeeFilter, GraphStore, SkillEdge, SkillTarget
+from graph.store import EmployeeFilter, GraphStore, RankedSimilarEdge, SkillEdge, SkillTarget
 from recommender.errors import EmployeeNotFound
 from recommender.models import (
     AgendaItem,
@@ -56,8 +58,12 @@ from recommender.scoring import (
 from schema.models import Employee, Pairing, PairingStatus, Skill
 
 DEFAULT_POLICY = ProgrammePolicy()
-#: Colleagues examined per walk when explaining why partners are missing.
-DIAGNOSTIC_POOL = 1_000
+#: Colleagues examined when explaining why partners are missing.
+DIAGNOSTIC_POOL = 100
+#: Candidates each ranking walk returns with their score (cheap: ids and numbers only).
+WALK_LIMIT = 300
+#: At most this many candidates are scored exactly per request.
+MAX_EXACT = 100
 
 
 def get_employee_or_raise(*, store: GraphStore, employee_id: str) -> Employee:
@@ -142,6 +148,24 @@ class Requester:
     hood: Neighbourhood
     forward: NearMap  # my goal -> skills that meet it
     skills: dict[str, Skill]  # my goals and strengths
+    incoming: list[RankedSimilarEdge]  # SIMILAR_TO edges into my strengths
+    _estimated_inverse: NearMap | None = None
+
+    _exact_inverse: NearMap | None = None
+
+    def exact_inverse(self, policy: ProgrammePolicy) -> NearMap:
+        """Goals my strengths meet, SIMILAR_TO read from the goals' side (computed once)."""
+        if self._exact_inverse is None:
+            self._exact_inverse = goals_met_by(
+                skill_ids=self.strengths, hood=self.hood, policy=policy, incoming=self.incoming
+            )
+        return self._exact_inverse
+
+    def estimated_inverse(self, policy: ProgrammePolicy) -> NearMap:
+        """Goals my strengths meet, SIMILAR_TO read from my side (computed once)."""
+        if self._estimated_inverse is None:
+            self._estimated_inverse = goals_met_by(skill_ids=self.strengths, hood=self.hood, policy=policy)
+        return self._estimated_inverse
 
 
 def load_requester(store: GraphStore, employee_id: str, policy: ProgrammePolicy) -> Requester:
@@ -159,6 +183,7 @@ def load_requester(store: GraphStore, employee_id: str, policy: ProgrammePolicy)
         hood=hood,
         forward=near_goals(goal_ids=goal_ids, hood=hood, policy=policy),
         skills=store.get_skills(skill_ids=sorted({*goal_ids, *strengths})),
+        incoming=store.similar_into(skill_ids=sorted(strengths), min_score=policy.min_similarity) if strengths else [],
     )
 
 
@@ -192,12 +217,20 @@ def teacher_targets(me: Requester, *, digital_only: bool) -> list[SkillTarget]:
     return targets
 
 
-def learner_targets(me: Requester, policy: ProgrammePolicy) -> list[SkillTarget]:
-    """Goals my strengths meet (estimated inverse walk), weighted by the best match."""
-    inverse = goals_met_by(skill_ids=me.strengths, hood=me.hood, policy=policy)
+def learner_targets(me: Requester, policy: ProgrammePolicy, *, digital_only: bool = False) -> list[SkillTarget]:
+    """Goals my strengths meet (estimated inverse walk), weighted by the best match.
+    ``digital_only`` keeps the goals met by one of my digital skills: exactly the digital
+    goals for exact matches, a close proxy for related ones (the exact scoring decides)."""
     targets = []
-    for goal_id, meeting in sorted(inverse.items()):
-        best = max(near.quality * policy.level_factor(me.strengths[skill]) for skill, near in meeting.items())
+    for goal_id, meeting in sorted(me.estimated_inverse(policy).items()):
+        best = max(
+            (
+                near.quality * policy.level_factor(me.strengths[skill])
+                for skill, near in meeting.items()
+                if not digital_only or _is_digital(me.skills, skill)
+            ),
+            default=0.0,
+        )
         if best > 0:
             targets.append(SkillTarget(goal_id, goal_id, round(best, 9)))
     return targets
@@ -209,29 +242,76 @@ def _is_digital(skills: Mapping[str, Skill], skill_id: str) -> bool:
 
 
 def _candidate_ids(
-    store: GraphStore, me: Requester, policy: ProgrammePolicy, bands: Sequence[Band], *, pool: int, rules: bool
-) -> list[str]:
-    """Union of the ranking walks, in a stable order."""
-    found: dict[str, None] = {}
-    wanted = learner_targets(me, policy) if me.strengths else []
-    for band in bands:
-        where = rules_filter(me, policy, band) if rules else EmployeeFilter(exclude_ids=[me.employee.id])
-        if me.employee.goals:
-            targets = teacher_targets(me, digital_only=band.they_teach_digital_only and rules)
+    store: GraphStore,
+    me: Requester,
+    policy: ProgrammePolicy,
+    bands: Sequence[Band],
+    *,
+    rules: bool,
+    walk_limit: int = WALK_LIMIT,
+) -> tuple[list[str], bool]:
+    """Promising partners, best estimate first, and whether a walk hit ``walk_limit``
+    (then more colleagues overlap than were returned).
+
+    One HAS_SKILL walk per band (what they can teach me; the in-store score divided by my
+    total goal weight *is* the direction score) and one normalised WANTS_TO_LEARN walk
+    over all bands (an estimate of what I can teach them: the inverse walk is
+    approximate and the reverse-mentoring topic rule is applied only in the exact
+    scoring). Each walk keeps its best ``walk_limit``; the union is ordered by the
+    harmonic mean of the two estimates, then by their sum, so one-sided candidates come
+    after every estimated two-way one."""
+    teach_me: dict[str, float] = {}
+    learn_from_me: dict[str, float] = {}
+    truncated = False
+    my_total = sum(PRIORITY_WEIGHTS[g.priority - 1] for g in me.employee.goals)
+    plain = EmployeeFilter(exclude_ids=[me.employee.id])
+    if me.employee.goals:
+        for band in bands:
             ranked = store.rank_by_skills(
-                edge=SkillEdge.HAS_SKILL, targets=targets, factors=policy.teaching_factors(), where=where, limit=pool
+                edge=SkillEdge.HAS_SKILL,
+                targets=teacher_targets(me, digital_only=band.they_teach_digital_only and rules),
+                factors=policy.teaching_factors(),
+                where=rules_filter(me, policy, band) if rules else plain,
+                limit=walk_limit,
             )
-            found.update((r.employee_id, None) for r in ranked)
-        if wanted:
+            truncated = truncated or len(ranked) >= walk_limit
+            for r in ranked:
+                teach_me[r.employee_id] = max(teach_me.get(r.employee_id, 0.0), r.score / my_total)
+    if me.strengths:
+        # Bands where I teach anything share one walk; where I am the junior, only the
+        # goals my digital skills meet count.
+        restricted = [b for b in bands if b.i_teach_digital_only and rules]
+        free = [b for b in bands if b not in restricted]
+        for group, digital_only in ((free, False), (restricted, True)):
+            if not group:
+                continue
+            wanted = learner_targets(me, policy, digital_only=digital_only)
+            if not wanted:
+                continue
+            seniorities = None if any(b.seniorities is None for b in group) else _union(group)
             ranked = store.rank_by_skills(
                 edge=SkillEdge.WANTS_TO_LEARN,
                 targets=wanted,
                 factors=PRIORITY_WEIGHTS,
-                where=where,
-                limit=pool,
+                where=rules_filter(me, policy, Band(seniorities)) if rules else plain,
+                limit=walk_limit,
+                normalise=True,
             )
-            found.update((r.employee_id, None) for r in ranked)
-    return list(found)
+            truncated = truncated or len(ranked) >= walk_limit
+            for r in ranked:
+                learn_from_me[r.employee_id] = max(learn_from_me.get(r.employee_id, 0.0), r.score)
+    no_goals = not me.employee.goals
+
+    def estimate(employee_id: str) -> tuple[float, float, str]:
+        mine, theirs = teach_me.get(employee_id, 0.0), learn_from_me.get(employee_id, 0.0)
+        mutual = theirs if no_goals else harmonic(mine, theirs)
+        return (-mutual, -(mine + theirs), employee_id)
+
+    return sorted({*teach_me, *learn_from_me}, key=estimate), truncated
+
+
+def _union(bands: Sequence[Band]) -> tuple[int, ...]:
+    return tuple(sorted({level for band in bands for level in band.seniorities or ()}))
 
 
 # --------------------------------------------------------------------------------------
@@ -253,9 +333,7 @@ def _score_pool(
 ) -> tuple[list[_Scored], dict[str, Skill]]:
     """Score both directions exactly; return the scored pairs and every skill they cite."""
     goals = sorted({g.skill_id for c in candidates for g in c.goals})
-    # The exact inverse walk needs the SIMILAR_TO edges leaving the candidates' goals.
-    similar_into = store.similar_skills(skill_ids=goals, min_score=policy.min_similarity) if goals else []
-    backward = goals_met_by(skill_ids=me.strengths, hood=me.hood, policy=policy, similar_into=similar_into)
+    backward = me.exact_inverse(policy)
     # Labels and digital flags of the candidates' goals my strengths meet, and of the
     # candidates' skills that meet my goals: all the skills an agenda can cite.
     near_mine = {skill for meeting in me.forward.values() for skill in meeting}
@@ -317,14 +395,20 @@ def recommend(
         raise ValueError(f"limit: must be at least 1, got {limit}")
     me = load_requester(store, employee_id, policy)
     bands = bands_for(me.employee, policy)
-    pool = max(policy.candidate_pool, 2 * limit)
-    ids = _candidate_ids(store, me, policy, bands, pool=pool, rules=True) if bands else []
-    profiles = store.get_employees(employee_ids=ids) if ids else {}
-    candidates = [profiles[i] for i in ids if i in profiles]
-    if policy.respect_capacity and candidates:
-        full = _at_capacity(store.list_pairings_for(employee_ids=[c.id for c in candidates]), candidates)
-        candidates = [c for c in candidates if c.id not in full]
-    scored, skills = _score_pool(store, me, candidates, policy, bands)
+    ids, _truncated = _candidate_ids(store, me, policy, bands, rules=True) if bands else ([], False)
+    # Score the best estimates exactly; only when that leaves us short of two-way
+    # partners, score the next, larger batch (estimates are estimates).
+    scored: list[_Scored] = []
+    skills = dict(me.skills)
+    start, size = 0, max(policy.candidate_pool, 2 * limit)
+    while start < len(ids) and start < MAX_EXACT:
+        batch, start = ids[start : start + size], start + size
+        found, cited = _score_candidates(store, me, batch, policy, bands)
+        scored.extend(found)
+        skills.update(cited)
+        if sum(1 for item in scored if item.two_way or (not me.employee.goals and item.you_teach.score > 0)) >= limit:
+            break
+        size *= 3
     if not me.employee.goals:
         scored = [s for s in scored if s.you_teach.score > 0]  # whom I can teach
     elif policy.require_two_way:
@@ -348,6 +432,18 @@ def recommend(
         notes=notes,
         diagnostics=diagnostics,
     )
+
+
+def _score_candidates(
+    store: GraphStore, me: Requester, ids: Sequence[str], policy: ProgrammePolicy, bands: Sequence[Band]
+) -> tuple[list[_Scored], dict[str, Skill]]:
+    """Full profiles of ``ids`` (one read), minus those at capacity (one read), scored."""
+    profiles = store.get_employees(employee_ids=ids)
+    candidates = [profiles[i] for i in ids if i in profiles]
+    if policy.respect_capacity and candidates:
+        full = _at_capacity(store.list_pairings_for(employee_ids=[c.id for c in candidates]), candidates)
+        candidates = [c for c in candidates if c.id not in full]
+    return _score_pool(store, me, candidates, policy, bands)
 
 
 def _helps(item: _Scored) -> bool:
@@ -622,7 +718,9 @@ _REASON_TEXT = {
 def _diagnose(
     store: GraphStore, me: Requester, policy: ProgrammePolicy, bands: Sequence[Band], *, limit: int, found: int
 ) -> Diagnostics:
-    ids = _candidate_ids(store, me, policy, [Band(None)], pool=DIAGNOSTIC_POOL, rules=False)
+    ids, truncated = _candidate_ids(store, me, policy, [Band(None)], rules=False, walk_limit=DIAGNOSTIC_POOL)
+    truncated = truncated or len(ids) > DIAGNOSTIC_POOL
+    ids = ids[:DIAGNOSTIC_POOL]
     profiles = store.get_employees(employee_ids=ids) if ids else {}
     people = [profiles[i] for i in ids if i in profiles]
     active: dict[str, int] = {}
@@ -662,7 +760,7 @@ def _diagnose(
             reason = ExclusionReason.ONE_SIDED
         counts[reason] += 1
     colleagues = max(store.counts().employees - 1, 0)
-    examined_all = len(ids) < DIAGNOSTIC_POOL
+    examined_all = not truncated
     if examined_all:
         # Everybody the walks did not find has no overlap at all.
         counts[ExclusionReason.NO_SKILL_OVERLAP] += max(colleagues - len(people), 0)

@@ -97,8 +97,9 @@ class ProgrammePolicy(BaseModel):
     max_sibling_group: Annotated[int, Field(ge=0, le=1000)] = 30
 
     # -- performance -------------------------------------------------------------------
-    #: Candidates kept per ranking walk before full profiles are fetched and scored.
-    candidate_pool: Annotated[int, Field(ge=5, le=5000)] = 40
+    #: Candidates scored exactly from their full profiles, chosen by the in-store
+    #: estimates of both directions (at least twice the number of partners asked for).
+    candidate_pool: Annotated[int, Field(ge=5, le=5000)] = 20
 
     @model_validator(mode="after")
     def _level_factors_rise(self) -> Self:

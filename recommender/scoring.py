@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from graph.store import GraphStore, SimilarEdge
+from graph.store import GraphStore, RankedSimilarEdge, SimilarEdge
 from recommender.models import MatchKind
 from recommender.policy import PRIORITY_WEIGHTS, ProgrammePolicy
 from schema.models import Employee
@@ -115,16 +115,18 @@ def goals_met_by(
     skill_ids: Iterable[str],
     hood: Neighbourhood,
     policy: ProgrammePolicy,
-    similar_into: Iterable[SimilarEdge] | None = None,
+    incoming: Iterable[RankedSimilarEdge] | None = None,
 ) -> NearMap:
     """The inverse walk: for each goal some learner might have, which of ``skill_ids``
     meet it and how well (goal id -> teacher skill id -> Near).
 
     Taxonomy relations are inverted exactly from ``hood`` (loaded around ``skill_ids``).
     SIMILAR_TO edges point from the goal to the skill, so the exact inverse needs the
-    learners' goals: pass their outgoing edges as ``similar_into``. Without them the
-    edges leaving ``skill_ids`` are used instead, as an estimate (the similarity graph is
-    close to symmetric) - good enough to choose whom to score exactly.
+    edges *into* ``skill_ids`` with their rank at their source
+    (:meth:`GraphStore.similar_into`): an edge counts when it is one of its goal's
+    ``similar_per_goal`` strongest, exactly as :func:`near_goals` reads it. Without them
+    the edges leaving ``skill_ids`` are used instead, as an estimate (the similarity graph
+    is close to symmetric) - good enough to choose whom to score exactly.
     """
     skills = set(skill_ids)
     out: NearMap = {}
@@ -145,17 +147,19 @@ def goals_met_by(
         for child in hood.children.get(skill, ()):
             # skill is the broader parent of the goal "child"
             add(child, Near(skill, MatchKind.BROADER, policy.broader_quality))
-    if similar_into is None:
+    if incoming is None:
         for skill in sorted(skills):
             for target, score in hood.similar.get(skill, ()):
                 add(target, Near(skill, MatchKind.SIMILAR, min(score, MAX_SIMILAR_QUALITY)))
     else:
-        per_goal = Neighbourhood()
-        add_similar(per_goal, similar_into, policy)
-        for goal, edges in per_goal.similar.items():
-            for target, score in edges:
-                if target in skills:
-                    add(goal, Near(target, MatchKind.SIMILAR, min(score, MAX_SIMILAR_QUALITY)))
+        for edge in incoming:
+            if (
+                edge.target_id in skills
+                and edge.rank < policy.similar_per_goal
+                and edge.score >= policy.min_similarity
+                and edge.source_id != edge.target_id
+            ):
+                add(edge.source_id, Near(edge.target_id, MatchKind.SIMILAR, min(edge.score, MAX_SIMILAR_QUALITY)))
     return out
 
 

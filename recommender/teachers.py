@@ -5,10 +5,11 @@ marketing?".
    "+", and the filler words around each topic ("who can teach me", "someone good at",
    "please"...) are dropped. "and" or "/" inside a real skill name ("research and
    development") is kept when the whole phrase is a skill label.
-2. Each topic is mapped to skills: exact (case-insensitive) preferred or alternative
-   labels first, then the nearest skills by embedding (one batched embedding call for
-   all topics), keeping hits at or above ``TOPIC_MIN_SIMILARITY`` and within
-   ``TOPIC_MARGIN`` of the topic's best hit.
+2. Each topic is mapped to skills. A topic that is a skill's preferred or alternative
+   label (case-insensitive) is that skill plus its SIMILAR_TO neighbours (precomputed
+   from the same embeddings: no model call). Every other topic is embedded (one batched
+   call for all of them) and looked up in the vector index, keeping hits at or above
+   ``TOPIC_MIN_SIMILARITY`` and within ``TOPIC_MARGIN`` of the topic's best hit.
 3. Colleagues holding those skills at the teaching level are ranked inside the store,
    per topic and overall (the sum over topics of the best similarity x level factor),
    among people who opted in and have a capacity above 0.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from graph.store import EmployeeFilter, GraphStore, SkillEdge, SkillTarget, Vector
 from recommender.errors import InvalidQuestion
@@ -145,7 +146,7 @@ def find_teachers(
             f"no topic found in {question!r}: name a skill or a tool, e.g. 'who can teach me Pinterest or negotiation?'"
         )
 
-    topic_skills = _map_topics(store, topics, labels, embedder)
+    topic_skills = _map_topics(store, topics, labels, embedder, policy)
     exclude = [asker.id] if asker is not None else []
     where = EmployeeFilter(exclude_ids=exclude, opt_in_only=True, min_capacity=1)
     factors = policy.teaching_factors()
@@ -226,16 +227,42 @@ def _taught(person: Employee, topic: str, hits: Sequence[TopicSkill], policy: Pr
 
 
 def _map_topics(
-    store: GraphStore, topics: Sequence[str], labels: Mapping[str, list[str]], embedder: TextEmbedder | None
+    store: GraphStore,
+    topics: Sequence[str],
+    labels: Mapping[str, list[str]],
+    embedder: TextEmbedder | None,
+    policy: ProgrammePolicy,
 ) -> dict[str, list[TopicSkill]]:
+    """Skills per topic. A topic that is a skill's name needs no model: that skill and its
+    SIMILAR_TO neighbours (precomputed from the same embeddings) answer it. Only the
+    other topics are embedded, in one batch, and looked up in the vector index."""
     hits: dict[str, dict[str, tuple[str, float]]] = {topic: {} for topic in topics}
+    named = sorted({skill_id for topic in topics for skill_id in labels.get(topic, [])[:3]})
+    found: dict[str, Skill] = store.get_skills(skill_ids=named) if named else {}
+    to_embed: list[str] = []
+    by_label: dict[str, list[str]] = {}
     for topic in topics:
-        for skill_id in labels.get(topic, [])[:3]:
-            hits[topic][skill_id] = ("label", 1.0)
-    found: dict[str, Skill] = {}
-    if embedder is not None:
-        vectors = embedder.embed(list(topics))
-        for topic, vector in zip(topics, vectors, strict=True):
+        ids = [i for i in labels.get(topic, [])[:3] if i in found and found[i].skill_type != GROUP_TYPE]
+        if ids:
+            by_label[topic] = ids
+            for skill_id in ids:
+                hits[topic][skill_id] = ("label", 1.0)
+        else:
+            to_embed.append(topic)
+    if by_label:
+        neighbours: dict[str, list[tuple[str, float]]] = {}
+        label_ids = sorted({i for ids in by_label.values() for i in ids})
+        for edge in store.similar_skills(skill_ids=label_ids, min_score=policy.min_similarity):
+            neighbours.setdefault(edge.source_id, []).append((edge.target_id, edge.score))
+        for topic, ids in by_label.items():
+            for skill_id in ids:
+                for target, score in neighbours.get(skill_id, [])[: policy.similar_per_goal]:
+                    similarity = round(min(score, 0.99), 4)
+                    if hits[topic].get(target, ("", 0.0))[1] < similarity:
+                        hits[topic][target] = ("similar", similarity)
+    if embedder is not None and to_embed:
+        vectors = embedder.embed(list(to_embed))
+        for topic, vector in zip(to_embed, vectors, strict=True):
             results = [h for h in store.search_skills(vector=vector, k=SEARCH_K) if h.skill.skill_type != GROUP_TYPE]
             if not results:
                 continue
@@ -244,22 +271,25 @@ def _map_topics(
                 found[hit.skill.id] = hit.skill
                 if hit.score >= TOPIC_MIN_SIMILARITY and hit.score >= best - TOPIC_MARGIN:
                     hits[topic].setdefault(hit.skill.id, ("embedding", round(max(min(hit.score, 0.99), 0.0), 4)))
-    missing = sorted({s for per in hits.values() for s in per} - found.keys())
+    out: dict[str, list[TopicSkill]] = {}
+    kept = {
+        topic: sorted(per.items(), key=lambda item: (-item[1][1], item[0]))[:TOPIC_SKILLS]
+        for topic, per in hits.items()
+    }
+    missing = sorted({skill_id for per in kept.values() for skill_id, _hit in per} - found.keys())
     if missing:
         found.update(store.get_skills(skill_ids=missing))
-    out: dict[str, list[TopicSkill]] = {}
     for topic in topics:
-        ranked = sorted(hits[topic].items(), key=lambda item: (-item[1][1], item[1][0] != "label", item[0]))
         out[topic] = [
-            TopicSkill(
-                skill=SkillRef.of(found.get(skill_id), skill_id),
-                via="label" if via == "label" else "embedding",
-                similarity=similarity,
-            )
-            for skill_id, (via, similarity) in ranked
+            TopicSkill(skill=SkillRef.of(found.get(skill_id), skill_id), via=_via(via), similarity=similarity)
+            for skill_id, (via, similarity) in kept[topic]
             if not (found.get(skill_id) is not None and found[skill_id].skill_type == GROUP_TYPE)
-        ][:TOPIC_SKILLS]
+        ]
     return out
+
+
+def _via(via: str) -> Literal["label", "similar", "embedding"]:
+    return "label" if via == "label" else "similar" if via == "similar" else "embedding"
 
 
 def _overall(
@@ -285,8 +315,8 @@ def _overall(
         goals = sorted({g.skill_id for p in people for g in p.goals})
         if strengths and goals:
             hood = load_neighbourhood(store=store, skill_ids=strengths, policy=policy)
-            similar_into = store.similar_skills(skill_ids=goals, min_score=policy.min_similarity)
-            near = goals_met_by(skill_ids=strengths, hood=hood, policy=policy, similar_into=similar_into)
+            incoming = store.similar_into(skill_ids=strengths, min_score=policy.min_similarity)
+            near = goals_met_by(skill_ids=strengths, hood=hood, policy=policy, incoming=incoming)
             back = {p.id: score_direction(learner=p, teacher=asker, near=near, policy=policy) for p in people}
             cited = sorted({x for d in back.values() for t in d.topics for x in (t.goal_id, t.skill_id)})
             skills = store.get_skills(skill_ids=cited) if cited else {}

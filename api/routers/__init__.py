@@ -5,15 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.proposals import ProposalMissing
-from api.routers import cohorts, employees, health, pairings, recommendations, skills, ui
+from api.routers import cohorts, employees, gaps, health, pairings, recommendations, skills, ui
 from recommender.cohort_models import CohortError, PairingNotFound, ProposalError
 from recommender.errors import EmployeeNotFound, InvalidQuestion
+from recommender.gap_models import EmptyReport, GapReportError
 from recommender.matching import MatchInputError
 
 ROUTERS: list[APIRouter] = [
     employees.router,
     skills.router,
     recommendations.router,
+    gaps.router,
     cohorts.router,
     pairings.router,
     health.router,
@@ -31,4 +33,6 @@ def domain_errors() -> dict[type[Exception], str]:
         CohortError: "validation-error",
         MatchInputError: "validation-error",
         ProposalError: "conflict",
+        GapReportError: "validation-error",
+        EmptyReport: "not-found",
     }

@@ -7,6 +7,7 @@ the same services as the JSON API and go through the same auth and error handlin
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from api.errors import ApiProblem
 from api.models import PageParams
 from api.proposals import PROPOSAL_ID
 from api.routers.cohorts import CohortCreate, CohortParticipant, ProposalsDep, list_cohorts, propose_cohort
+from api.routers.gaps import ReportDep, heatmap_bytes
 from api.routers.recommendations import PolicyDep, Question, teacher_search_asker
 from recommender import pairing, teachers
 from recommender.cohort_models import Objective
@@ -130,3 +132,14 @@ def cohort_fragment(
     id: Annotated[str, Query(pattern=PROPOSAL_ID)],
 ) -> HTMLResponse:
     return fragment(request, "cohort.html", cohort_id=id, proposal=proposals.get(id))
+
+
+@router.get("/ui/fragments/gaps", response_class=HTMLResponse)
+def gaps_fragment(request: Request, _: HrRole, store: StoreDep, params: ReportDep) -> HTMLResponse:
+    report = params.report(store)
+    heatmap = None
+    if not report.empty:
+        # An <img> with a data: URI: the picture needs no second, authenticated request,
+        # and an image never runs scripts.
+        heatmap = "data:image/svg+xml;base64," + base64.b64encode(heatmap_bytes(report, "svg")).decode("ascii")
+    return fragment(request, "gaps.html", report=report, heatmap=heatmap)

@@ -8,6 +8,8 @@ about written files go to stderr, so ``--json`` output on stdout stays pure JSON
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -64,7 +66,7 @@ def gaps(
     with open_context(store) as context:
         report = gap_report(
             store=context.store,
-            by=grouping,
+            group_by=grouping,
             top=top,
             teaching_level=teaching_level,
             learners_per_teacher=per_teacher,
@@ -129,66 +131,72 @@ def _print_report(report: GapReport) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Column:
+    header: str
+    value: Callable[[GapMetrics], str]
+    #: Shown only on consoles at least this wide, so that on a narrow terminal the
+    #: columns left keep whole names instead of "Res…" (the JSON has everything).
+    min_console: int = 0
+
+
+_METRICS = (
+    _Column("learners", lambda m: f"{m.learners:,}"),
+    _Column("demand", lambda m: f"{m.demand:,}", 100),
+    _Column("teachers", lambda m: f"{m.teachers:,}"),
+    _Column("covered", lambda m: pct(m.coverage)),
+    _Column("met across", lambda m: num(m.met_across_groups), 100),
+    _Column("unmet demand", lambda m: num(m.unmet_demand)),
+    _Column("jr->sr", lambda m: num(m.junior_to_senior), 140),
+    _Column("sr->jr", lambda m: num(m.senior_to_junior), 140),
+)
+WIDE = 140
+MEDIUM = 100
+
+
+def _fits(min_console: int) -> bool:
+    return console.width >= min_console
+
+
 def _groups_table(report: GapReport) -> Table:
-    by_category = report.group_by is GapGrouping.CATEGORY
+    people = report.group_by is not GapGrouping.CATEGORY and _fits(MEDIUM)
+    metrics = [c for c in _METRICS if _fits(c.min_console)]
+    top_gap = _fits(WIDE)
     table = Table(title=f"By {report.group_by.value}", show_footer=True, header_style="bold")
     totals = report.totals
-    table.add_column(report.group_by.value, footer="organisation")
-    if not by_category:
+    table.add_column(report.group_by.value, footer="organisation", min_width=12)
+    if people:
         table.add_column("people", justify="right", footer=f"{totals.employees:,}")
-    _metric_columns(table, totals)
-    table.add_column("top gap", footer="")
+    for column in metrics:
+        table.add_column(column.header, justify="right", footer=column.value(totals))
+    if top_gap:
+        table.add_column("top gap", footer="")
     for summary in report.groups:
         cells = [escape(summary.group)]
-        if not by_category:
+        if people:
             cells.append(f"{summary.employees:,}")
-        cells += _metric_cells(summary)
-        cells.append(escape(summary.top_gaps[0].label) if summary.top_gaps else "[dim]-[/]")
+        cells += [column.value(summary) for column in metrics]
+        if top_gap:
+            cells.append(escape(summary.top_gaps[0].skill.label) if summary.top_gaps else "[dim]-[/]")
         table.add_row(*cells)
     return table
 
 
-def _metric_columns(table: Table, totals: GapMetrics) -> None:
-    for header, footer in zip(
-        ("learners", "demand", "teachers", "covered", "met across", "unmet demand", "jr->sr", "sr->jr"),
-        _metric_cells(totals),
-        strict=True,
-    ):
-        table.add_column(header, justify="right", footer=footer)
-
-
-def _metric_cells(m: GapMetrics) -> list[str]:
-    return [
-        f"{m.learners:,}",
-        f"{m.demand:,}",
-        f"{m.teachers:,}",
-        pct(m.coverage),
-        num(m.met_across_groups),
-        num(m.unmet_demand),
-        num(m.junior_to_senior),
-        num(m.senior_to_junior),
-    ]
-
-
 def _gaps_table(title: str, gaps: list[SkillGap]) -> Table:
+    category = _fits(MEDIUM)
+    metrics = [c for c in _METRICS[:6] if _fits(c.min_console)]
     table = Table(title=title, header_style="bold")
     table.add_column("#", justify="right")
-    table.add_column("skill")
-    table.add_column("category")
-    for header in ("learners", "demand", "teachers", "covered", "met across", "unmet demand"):
-        table.add_column(header, justify="right")
+    table.add_column("skill", min_width=16)
+    if category:
+        table.add_column("category")
+    for column in metrics:
+        table.add_column(column.header, justify="right")
     for rank, gap in enumerate(gaps, start=1):
-        table.add_row(
-            str(rank),
-            escape(gap.label) + (" [cyan](digital)[/]" if gap.digital else ""),
-            escape(gap.category),
-            f"{gap.learners:,}",
-            f"{gap.demand:,}",
-            f"{gap.teachers:,}",
-            pct(gap.coverage),
-            num(gap.met_across_groups),
-            num(gap.unmet_demand),
-        )
+        cells = [str(rank), escape(gap.skill.label) + (" [cyan](digital)[/]" if gap.skill.digital else "")]
+        if category:
+            cells.append(escape(gap.category))
+        table.add_row(*cells, *(column.value(gap) for column in metrics))
     return table
 
 
@@ -204,14 +212,14 @@ def _at_risk_table(report: GapReport) -> Table:
     table.add_column("level", justify="right")
     table.add_column("learners", justify="right")
     table.add_column("demand", justify="right")
-    for skill in report.at_risk:
+    for item in report.at_risk:
         table.add_row(
-            escape(skill.label),
-            escape(skill.category),
-            f"{escape(skill.employee_id)} ({escape(skill.group)})",
-            str(skill.level),
-            f"{skill.learners:,}",
-            f"{skill.demand:,}",
+            escape(item.skill.label),
+            escape(item.category),
+            f"{escape(item.employee_id)} ({escape(item.group)})",
+            str(item.level),
+            f"{item.learners:,}",
+            f"{item.demand:,}",
         )
     return table
 

@@ -7,12 +7,21 @@ file); 1 nothing could be done (unreadable file, missing column, store down).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from ingest.employees import FileFormat
@@ -28,6 +37,7 @@ from mentorgraph.commands.common import (
     open_context,
     print_json,
 )
+from mentorgraph.context import AppContext
 
 #: Exit code when the file was read but some rows were rejected.
 EXIT_REJECTED = 2
@@ -42,7 +52,7 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def progress_bars() -> Any:
+def progress_bars() -> Iterator[Progress]:
     """Progress on stderr, so ``--json`` output on stdout stays clean; Rich draws nothing
     when stderr is not a terminal."""
     with Progress(
@@ -59,10 +69,24 @@ def progress_bars() -> Any:
 
 @ingest_app.command("taxonomy")
 @friendly_errors
-def taxonomy(store: StoreOption = None, as_json: JsonOption = False) -> None:
+def taxonomy(
+    store: StoreOption = None,
+    with_labels: Annotated[
+        bool,
+        typer.Option(
+            "--with-labels",
+            help="Also embed every alternative label now (about 110,000 short texts, a few minutes once), "
+            "instead of on the first free-text skill search or import.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Load the shipped ESCO and O*NET skills, embed them, and link similar skills (safe to re-run)."""
     with open_context(store) as context, progress_bars() as progress:
         report = seed_taxonomy(store=context.store, embedder=context.embedder, progress=progress)
+        if with_labels:
+            normaliser = make_normaliser(context, progress)
+            normaliser.index.ensure_vectors(normaliser.index_progress)
     if as_json:
         print_json({"store": context.settings.store, **_fields(report), "seconds": round(report.seconds, 2)})
         return
@@ -92,9 +116,7 @@ def employees(
 ) -> None:
     """Import employees; rejected rows are reported and written to a rejects file (exit code 2)."""
     with open_context(store) as context, progress_bars() as progress:
-        normaliser = SkillNormaliser(
-            store=context.store, embedder=context.embedder, index_progress=_label_progress(progress)
-        )
+        normaliser = make_normaliser(context, progress)
         report = ingest_employees(
             store=context.store,
             normaliser=normaliser,
@@ -126,8 +148,20 @@ def erase(
         console.print(f"no employee {employee_id!r} in {context.settings.store}: nothing to erase")
 
 
-def _label_progress(progress: Progress) -> Any:
-    task: list[Any] = []
+def make_normaliser(context: AppContext, progress: Progress) -> SkillNormaliser:
+    """The normaliser the commands share: its label matrix is kept next to the embedding
+    cache, and its one-off embedding shows a progress bar."""
+    return SkillNormaliser(
+        store=context.store,
+        embedder=context.embedder,
+        index_progress=label_progress(progress),
+        vectors_dir=context.settings.embedding_cache_file().parent,
+    )
+
+
+def label_progress(progress: Progress) -> Callable[[int, int], None]:
+    """A progress bar for the one-off embedding of every skill label, shown only if it happens."""
+    task: list[TaskID] = []
 
     def update(done: int, total: int) -> None:
         if not task:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import shutil
 import tempfile
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -46,22 +49,41 @@ def serve(
             "[yellow]warning:[/] no API keys configured: every /api/v1 request will get 401. "
             "Create one with: mentorgraph api-key create --role hr"
         )
+    metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # /metrics then sums every worker's counters.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mentorgraph-metrics-")
+        metrics_dir = tempfile.mkdtemp(prefix="mentorgraph-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     console.print(f"mentorgraph API on http://{host}:{port} (store: {settings.store}, workers: {workers})")
-    uvicorn.run(
-        "api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,  # uvicorn's line has the raw path and query; ours has the route template
-        log_config=log_config(access_log=access_log),
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
+    try:
+        uvicorn.run(
+            "api.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,  # uvicorn's line has the raw path and query; ours has the route template
+            log_config=log_config(access_log=access_log),
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=10,
+            **_healthcheck_timeout(uvicorn.run),
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+#: Seconds a worker may take to answer the supervisor's ping: a worker busy importing
+#: torch and loading the embedding model on a loaded machine needs more than uvicorn's 5.
+WORKER_HEALTHCHECK_SECONDS = 120
+
+
+def _healthcheck_timeout(run: Callable[..., object]) -> dict[str, Any]:
+    # Only uvicorn versions with a worker healthcheck take the option.
+    if "timeout_worker_healthcheck" in inspect.signature(run).parameters:
+        return {"timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS}
+    return {}
 
 
 def log_config(*, access_log: bool) -> dict[str, object]:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ingest.normalise import SkillNormaliser
 from mentorgraph.commands.common import (
     JsonOption,
     StoreOption,
@@ -18,7 +17,7 @@ from mentorgraph.commands.common import (
     open_context,
     print_json,
 )
-from mentorgraph.commands.ingest import progress_bars
+from mentorgraph.commands.ingest import make_normaliser, progress_bars
 
 skills_app = typer.Typer(help="Search the skill space.", no_args_is_help=True)
 
@@ -39,14 +38,7 @@ def search(
     if not text.strip():
         fail('give a skill to search for, e.g. mentorgraph skills search "public speaking"')
     with open_context(store) as context, progress_bars() as progress:
-        task: list[object] = []
-
-        def show(done: int, total: int) -> None:
-            if not task:
-                task.append(progress.add_task("embedding skill labels (first time only)", total=total))
-            progress.update(task[0], completed=done)  # type: ignore[arg-type]
-
-        normaliser = SkillNormaliser(store=context.store, embedder=context.embedder, index_progress=show)
+        normaliser = make_normaliser(context, progress)
         if not normaliser.index.candidates:
             fail(f"the store {context.settings.store} has no skills yet; run: mentorgraph ingest taxonomy")
         ranking = normaliser.rank(text.strip(), limit=limit)

@@ -100,9 +100,7 @@ def test_cohort_upload_and_review_errors(client: TestClient, keys: Keys) -> None
     assert response.status_code == 201, response.text
     cohort_id = response.json()["id"]
     assert response.json()["proposal"]["programme"] == "spring"
-    bad = client.post(
-        f"/api/v1/cohorts/{cohort_id}/review", json={"remove": [["cfo", "ceo"]]}, headers=keys.auth("hr")
-    )
+    bad = client.post(f"/api/v1/cohorts/{cohort_id}/review", json={"remove": [["cfo", "ceo"]]}, headers=keys.auth("hr"))
     assert bad.status_code == 409
     assert "not a participant" in bad.json()["detail"]
     assert client.get("/api/v1/cohorts/cohort-000000000000", headers=keys.auth("hr")).status_code == 404

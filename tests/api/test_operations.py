@@ -111,3 +111,17 @@ def test_body_under_the_limit_passes(small_limit_client: TestClient, keys: Keys)
     response = small_limit_client.post("/api/v1/employees", json={"id": "small", "name": "Kim"},
                                        headers=keys.auth("hr"))  # fmt: skip
     assert response.status_code == 201
+
+
+def test_unknown_query_parameters_are_refused(client: TestClient, keys: Keys) -> None:
+    typo = client.get("/api/v1/employees", params={"limt": 5}, headers=keys.auth("hr"))
+    assert typo.status_code == 422
+    assert "unknown query parameter 'limt'" in typo.json()["detail"]
+    assert "limit" in typo.json()["detail"]
+    assert client.get("/api/v1/employees", params={"limit": 5}, headers=keys.auth("hr")).status_code == 200
+
+
+def test_pages_ignore_extra_query_parameters(client: TestClient) -> None:
+    page = client.get("/teach", params={"utm_source": "newsletter"})
+    assert page.status_code == 200
+    assert "Who can teach me" in page.text

@@ -20,7 +20,6 @@ from graph.neo4j_store import Neo4jStore
 from graph.sqlite_store import SqliteStore
 from graph.store import GraphStore
 from ingest.embedder import Embedder
-from ingest.employees import FIELDS
 from ingest.service import BATCH_SIZE
 from mentorgraph.cli import app
 from mentorgraph.commands import common
@@ -135,7 +134,9 @@ def test_unusable_files_exit_1_with_one_line(
 
 
 def test_erase_command(cli_env: dict[str, str], seeded_target: str, store: GraphStore, tmp_path: Path) -> None:
-    runner.invoke(app, ["ingest", "employees", str(copy(EXAMPLES / "employees.csv", tmp_path)), "--store", seeded_target])
+    runner.invoke(
+        app, ["ingest", "employees", str(copy(EXAMPLES / "employees.csv", tmp_path)), "--store", seeded_target]
+    )
     result = runner.invoke(app, ["ingest", "erase", "e003", "--store", seeded_target])
     assert result.exit_code == 0 and "erased employee 'e003'" in result.output
     assert store.get_employee(employee_id="e003") is None
@@ -172,7 +173,9 @@ def synthetic_file(path: Path, *, rows: int, skills: list[str], seed: int = 3) -
             held = ";".join(f"{s}:{rng.randint(1, 5)}" for s in chosen[:20])
             wanted = ";".join(f"{s}:{rng.randint(1, 5)}" for s in chosen[20:])
             manager = f"s{rng.randrange(i):06d}" if i else ""
-            out.write(f"s{i:06d},Person {i},Analyst,Dept {i % 7},{1 + i % 5},{manager},City,UTC+1,1,yes,{held},{wanted}\n")
+            out.write(
+                f"s{i:06d},Person {i},Analyst,Dept {i % 7},{1 + i % 5},{manager},City,UTC+1,1,yes,{held},{wanted}\n"
+            )
 
 
 def cli_process(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -151,6 +151,6 @@ def test_backends_agree_on_a_demo_organisation(tmp_path: Path, neo4j_store: Neo4
             assert embedded.group_sizes(group_by=field) == neo4j_store.group_sizes(group_by=field)
         # And so the whole report, every number and every ranking, is the same.
         for by in GapGrouping:
-            assert gap_report(store=embedded, by=by) == gap_report(store=neo4j_store, by=by)
+            assert gap_report(store=embedded, group_by=by) == gap_report(store=neo4j_store, group_by=by)
     finally:
         embedded.close()

@@ -153,7 +153,8 @@ def test_an_update_replaces_skills_and_goals(seeded: GraphStore, embedder: Embed
     run(seeded, embedder, copy("employees.csv", tmp_path, EXAMPLES))
     update = tmp_path / "update.csv"
     update.write_text(
-        f"{HEADER}\ne003,Lucía Fernández,Marketing Lead,Marketing,2,e002,Madrid,UTC+1,2,yes,Instagram:5,lead a team:5\n",
+        f"{HEADER}\n"
+        "e003,Lucía Fernández,Marketing Lead,Marketing,2,e002,Madrid,UTC+1,2,yes,Instagram:5,lead a team:5\n",
         encoding="utf-8",
     )
     report = run(seeded, embedder, update)
@@ -214,7 +215,9 @@ def test_wrong_types_are_rejected_and_valid_rows_kept(seeded: GraphStore, embedd
     assert report.rejects_path == tmp_path / "files" / "wrong_types.rejects.csv"
     lines = report.rejects_path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == HEADER + ",rejected_because"
-    assert lines[1].startswith("w2,Bad Seniority,") and lines[1].endswith("seniority: 'senior' is not a whole number from 1 to 5")
+    assert lines[1].startswith("w2,Bad Seniority,") and lines[1].endswith(
+        "seniority: 'senior' is not a whole number from 1 to 5"
+    )
 
 
 def test_fixed_rejects_file_completes_the_import(seeded: GraphStore, embedder: Embedder, tmp_path: Path) -> None:
@@ -245,7 +248,9 @@ def test_unknown_managers_are_rejected_but_later_rows_count(
     # u4's manager u5 comes later in the file: that is fine.
     assert seeded.list_employee_ids() == ["u1", "u2", "u4", "u5"]
     assert rejected_fields(report) == {"u3": {"manager_id"}}
-    assert "'nobody-here' is neither an employee in this file nor in the store" in report.rejections[0].problems[0].reason
+    assert (
+        "'nobody-here' is neither an employee in this file nor in the store" in report.rejections[0].problems[0].reason
+    )
     assert seeded.reporting_chain(employee_id="u4") == {"u5", "u1"}
     # A manager already in the store is known to later files.
     later = tmp_path / "later.csv"

@@ -174,14 +174,14 @@ def test_the_reverse_mentoring_ranking_on_the_fixed_organisation(org: GraphStore
     # Victor (VP Sales) wants Pinterest, WhatsApp Business and Instagram. Ana teaches two of
     # them exactly and wants his negotiation and leadership; Lars only through a sibling
     # skill (social media marketing) and wants his budgeting. Ben was his partner before;
-    # Dee reports to him; Eli opted out; the CEO is his manager.
-    assert _ranking(org, "vps") == [("ana", 0.814395), ("lead", 0.430946)]
-    # Traditional mentoring without the time-zone rule: every topic counts both ways.
-    ids = [pid for pid, _ in _ranking(org, "vps", ProgrammePolicy(direction=MentoringDirection.TRADITIONAL,
-                                                                   max_utc_offset_difference=None))]  # fmt: skip
-    assert ids[0] == "ana"
-    assert "dee" not in ids  # reports to Victor
-    assert "ben" not in ids  # previous partner
+    # Dee is 9 hours away; Eli opted out; the CEO is his manager. Hal only learns from him
+    # (one-sided, so last, with score 0).
+    assert _ranking(org, "vps") == [("ana", 0.814395), ("lead", 0.430946), ("hal", 0.0)]
+    # Traditional mentoring without the time-zone rule: Dee, 9 hours away, comes first (she
+    # teaches WhatsApp Business and Instagram exactly and wants both of his strengths).
+    # Ben is still a previous partner and Cy still reports to him.
+    policy = ProgrammePolicy(direction=MentoringDirection.TRADITIONAL, max_utc_offset_difference=None)
+    assert [pid for pid, _ in _ranking(org, "vps", policy)] == ["dee", "ana", "lead", "hal"]
 
 
 def test_agenda_is_identical_on_every_backend(org: GraphStore, reference: GraphStore) -> None:

@@ -3,9 +3,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from graph.store import EmployeeFilter, GraphStore, RankedEmployee, SkillEdge, SkillTarget
+from graph.sqlite_store import SqliteStore
+from graph.store import (
+    EmployeeFilter,
+    GraphStore,
+    RankedEmployee,
+    RankedSimilarEdge,
+    SimilarEdge,
+    SkillEdge,
+    SkillTarget,
+)
 from schema import Employee, EmployeeSkill, LearningGoal, Pairing, PairingStatus, Skill
 
 TEACH = (0.0, 0.0, 0.7, 0.85, 1.0)  # levels 1-2 ignored
@@ -109,3 +120,81 @@ def test_list_pairings_for_many_people(org: GraphStore) -> None:
     assert [p.id for p in org.list_pairings_for(employee_ids=["c", "a"])] == ["p1", "p2"]
     assert org.list_pairings_for(employee_ids=["e"]) == [pairings[2]]
     assert org.list_pairings_for(employee_ids=["nobody"]) == []
+
+
+def test_rank_normalised_divides_by_all_the_employees_edges(org: GraphStore) -> None:
+    targets = [SkillTarget("k4", "k4", 1.0), SkillTarget("k5", "k5", 0.5)]
+    ranked = org.rank_by_skills(edge=SkillEdge.WANTS_TO_LEARN, targets=targets, factors=PRIORITY, normalise=True)
+    # a: 5/5; e: 4/4; b: (2 + 1.5)/(2 + 3); c: 0.5/1
+    assert ranked == [
+        RankedEmployee("a", 1.0),
+        RankedEmployee("e", 1.0),
+        RankedEmployee("b", 0.7),
+        RankedEmployee("c", 0.5),
+    ]
+    # Holders: a holds k0 (5) and k1 (3): 1.0 / (1.0 + 0.7).
+    holders = org.rank_by_skills(
+        edge=SkillEdge.HAS_SKILL, targets=[SkillTarget("g", "k0", 1.0)], factors=TEACH, normalise=True, limit=1
+    )
+    assert holders == [RankedEmployee("a", round(1.0 / 1.7, 9))]
+
+
+def test_rank_sees_every_write_at_once(org: GraphStore) -> None:
+    before = org.rank_by_skills(edge=SkillEdge.HAS_SKILL, targets=TARGETS, factors=TEACH)
+    assert before[0] == RankedEmployee("b", 1.38)
+    # b drops k2; c learns k0 at level 5; a is erased.
+    org.upsert_employees(
+        employees=[
+            _person("b", skills={"k0": 3}, goals={"k4": 2, "k5": 3}, seniority=4, utc=5.5),
+            _person("c", skills={"k0": 5, "k1": 5}, goals={"k5": 1}, seniority=5, opt_in=False),
+        ]
+    )
+    org.delete_employee(employee_id="a")
+    after = org.rank_by_skills(edge=SkillEdge.HAS_SKILL, targets=TARGETS, factors=TEACH)
+    assert after == [RankedEmployee("c", 1.0), RankedEmployee("e", 0.8), RankedEmployee("b", 0.7)]
+
+
+def test_embedded_rank_sees_commits_from_another_connection(tmp_path: Path) -> None:
+    """The embedded store caches the walk's edges; a commit by another store object (as by
+    another process) on the same file must still be seen by the next walk."""
+    reader = SqliteStore(path=tmp_path / "shared.sqlite")
+    reader.apply_schema()
+    reader.upsert_skills(skills=[Skill(id="k0", label="Skill 0")])
+    reader.upsert_employees(employees=[_person("a", skills={"k0": 3})])
+    targets = [SkillTarget("g", "k0", 1.0)]
+    assert reader.rank_by_skills(edge=SkillEdge.HAS_SKILL, targets=targets, factors=TEACH) == [RankedEmployee("a", 0.7)]
+    writer = SqliteStore(path=tmp_path / "shared.sqlite")
+    writer.upsert_employees(employees=[_person("a", skills={"k0": 5}), _person("z", skills={"k0": 4})])
+    writer.close()
+    assert reader.rank_by_skills(edge=SkillEdge.HAS_SKILL, targets=targets, factors=TEACH) == [
+        RankedEmployee("a", 1.0),
+        RankedEmployee("z", 0.85),
+    ]
+    reader.close()
+    # Usable again after close, and still fresh.
+    assert len(reader.rank_by_skills(edge=SkillEdge.HAS_SKILL, targets=targets, factors=TEACH)) == 2
+    reader.close()
+
+
+def test_similar_into_ranks_each_edge_among_its_sources_edges(store: GraphStore) -> None:
+    store.upsert_skills(skills=[Skill(id=i, label=f"Skill {i}") for i in ("a", "b", "c", "x", "y", "z")])
+    store.upsert_similar(
+        edges=[
+            SimilarEdge("a", "a", 1.0),  # a self loop: neither returned nor counted
+            SimilarEdge("a", "x", 0.9),
+            SimilarEdge("a", "y", 0.8),
+            SimilarEdge("a", "z", 0.8),
+            SimilarEdge("b", "x", 0.7),
+            SimilarEdge("c", "y", 0.95),
+            SimilarEdge("x", "a", 0.9),
+        ]
+    )
+    assert store.similar_into(skill_ids=["x", "y"], min_score=0.5) == [
+        RankedSimilarEdge("c", "y", 0.95, 0),
+        RankedSimilarEdge("a", "x", 0.9, 0),
+        RankedSimilarEdge("a", "y", 0.8, 1),  # below x; ahead of z on the tie (y < z)
+        RankedSimilarEdge("b", "x", 0.7, 0),
+    ]
+    assert store.similar_into(skill_ids=["z"]) == [RankedSimilarEdge("a", "z", 0.8, 2)]
+    assert store.similar_into(skill_ids=["x"], min_score=0.75) == [RankedSimilarEdge("a", "x", 0.9, 0)]
+    assert store.similar_into(skill_ids=["nothing"]) == []

@@ -103,3 +103,18 @@ def test_hr_reviews_and_publishes_a_cohort(page: Any, server: Server) -> None:
     assert "2 pairings are active" in page.locator("#cohort p.note").inner_text()
     page.click("#cohort-list button[type=submit]")
     page.locator("#cohort-list-results td", has_text="published").wait_for()
+
+
+def test_hr_sees_the_gap_heatmap(page: Any, server: Server) -> None:
+    sign_in(page, server, "hr")
+    page.click("nav >> text=Skill gaps")
+    image = page.locator("figure.heatmap img")
+    image.wait_for()  # loaded on arrival for an HR key
+    page.wait_for_function("document.querySelector('figure.heatmap img').complete")
+    assert image.evaluate("img => img.naturalWidth") > 300
+    assert image.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    assert "employees" in page.locator("#results p.summary").inner_text()
+    assert page.locator("table.gaps tbody tr").count() > 0
+    page.select_option("#group-by", "seniority")
+    page.click("form.search button[type=submit]")
+    page.locator("figure.heatmap img[alt*='seniority']").wait_for()

@@ -106,7 +106,7 @@ CORE = ("learners", "demand", "teachers", "met_in_group", "met_across_groups", "
 
 
 def test_group_summaries_by_department(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department")
+    report = gap_report(store=store, group_by="department")
     groups = {g.group: g for g in report.groups}
     assert [g.group for g in report.groups] == ["Board", "HR", "IT", "Sales"]
     assert metrics(groups["Board"], *CORE, "coverage") == (3, 12, 4, 0, 2, 1, 4, 0.6667)
@@ -116,7 +116,7 @@ def test_group_summaries_by_department(store: SqliteStore) -> None:
 
 
 def test_a_group_where_nobody_wants_anything_shows_zeros_not_errors(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department")
+    report = gap_report(store=store, group_by="department")
     hr = report.group("HR")
     assert (hr.employees, hr.learners, hr.unmet_demand, hr.coverage, hr.top_gaps) == (1, 0, 0, None, [])
     hr_cells = [c for c in report.cells if c.group == "HR"]
@@ -125,7 +125,7 @@ def test_a_group_where_nobody_wants_anything_shows_zeros_not_errors(store: Sqlit
 
 
 def test_totals(store: SqliteStore) -> None:
-    totals = gap_report(store=store, by="department").totals
+    totals = gap_report(store=store, group_by="department").totals
     assert metrics(totals, *CORE) == (13, 42, 8, 1, 7, 5, 16)
     assert totals.coverage == round(8 / 13, 4)
     assert (totals.employees, totals.skills_wanted, totals.junior_to_senior, totals.senior_to_junior) == (12, 5, 2, 5)
@@ -133,36 +133,37 @@ def test_totals(store: SqliteStore) -> None:
 
 
 def test_top_gaps_organisation_wide(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department")
-    assert [g.skill_id for g in report.top_gaps] == ["negotiate", "tiktok", "sanskrit"]  # lead, cobol: all met
+    report = gap_report(store=store, group_by="department")
+    assert [g.skill.id for g in report.top_gaps] == ["negotiate", "tiktok", "sanskrit"]  # lead, cobol: all met
     negotiate, tiktok, sanskrit = report.top_gaps
     assert metrics(negotiate, *CORE, "coverage") == (4, 12, 1, 0, 1, 3, 9, 0.25)
-    assert (negotiate.label, negotiate.category, negotiate.group) == ("Negotiate", "management skills", "")
-    assert metrics(tiktok, "unmet_learners", "unmet_demand", "junior_to_senior", "digital") == (1, 4, 2, True)
+    assert (negotiate.skill.label, negotiate.category, negotiate.group) == ("Negotiate", "management skills", "")
+    assert metrics(tiktok, "unmet_learners", "unmet_demand", "junior_to_senior") == (1, 4, 2)
+    assert tiktok.skill.digital
     assert metrics(sanskrit, "teachers", "coverage", "unmet_demand") == (0, 0.0, 3)
-    assert [g.skill_id for g in gap_report(store=store, top=1).top_gaps] == ["negotiate"]
+    assert [g.skill.id for g in gap_report(store=store, top=1).top_gaps] == ["negotiate"]
 
 
 def test_top_gaps_per_group(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department")
+    report = gap_report(store=store, group_by="department")
     it = report.group("it")  # case-insensitive
-    assert [(g.skill_id, g.unmet_demand, g.group) for g in it.top_gaps] == [
+    assert [(g.skill.id, g.unmet_demand, g.group) for g in it.top_gaps] == [
         ("negotiate", 4.5, "IT"),
         ("sanskrit", 3, "IT"),
     ]
-    assert [g.skill_id for g in report.group("Board").top_gaps] == ["tiktok"]
+    assert [g.skill.id for g in report.group("Board").top_gaps] == ["tiktok"]
 
 
 def test_knowledge_at_risk(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department")
-    at_risk = [(r.skill_id, r.employee_id, r.group, r.level, r.learners, r.demand) for r in report.at_risk]
+    report = gap_report(store=store, group_by="department")
+    at_risk = [(r.skill.id, r.employee_id, r.group, r.level, r.learners, r.demand) for r in report.at_risk]
     assert at_risk == [("negotiate", "b1", "Board", 3, 4, 12), ("cobol", "is1", "IT", 5, 1, 2)]
     assert report.at_risk[1].category == UNCATEGORISED
-    assert [r.group for r in gap_report(store=store, by="seniority").at_risk] == ["5", "4"]
+    assert [r.group for r in gap_report(store=store, group_by="seniority").at_risk] == ["5", "4"]
 
 
 def test_direction_of_flow(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department")
+    report = gap_report(store=store, group_by="department")
     flows = {f.category: f for f in report.flows}
     assert metrics(flows["digital technology"], "junior_to_senior", "junior_to_senior_demand") == (2, 8)
     # lead: 3 junior learners, 3 senior teachers; negotiate: 4 junior learners, 1 senior teacher.
@@ -177,7 +178,7 @@ def test_direction_of_flow(store: SqliteStore) -> None:
 
 
 def test_cells_and_column_order(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department")
+    report = gap_report(store=store, group_by="department")
     # Categories with the most unmet demand first; the category nobody wants comes last.
     assert report.categories == ["management skills", "digital technology", "language skills and knowledge",
                                  UNCATEGORISED]  # fmt: skip
@@ -188,21 +189,21 @@ def test_cells_and_column_order(store: SqliteStore) -> None:
 
 
 def test_learners_per_teacher(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department", learners_per_teacher=2)
-    negotiate = next(g for g in report.top_gaps if g.skill_id == "negotiate")
+    report = gap_report(store=store, group_by="department", learners_per_teacher=2)
+    negotiate = next(g for g in report.top_gaps if g.skill.id == "negotiate")
     assert metrics(negotiate, "met_across_groups", "unmet_learners", "coverage") == (2, 2, 0.5)
-    assert "tiktok" not in {g.skill_id for g in report.top_gaps}  # 2 teachers x 2 places >= 3 learners
+    assert "tiktok" not in {g.skill.id for g in report.top_gaps}  # 2 teachers x 2 places >= 3 learners
 
 
 def test_teaching_level(store: SqliteStore) -> None:
     # At level 2, sx (Sales, tiktok 2) becomes the third tiktok teacher: tiktok is covered.
-    report = gap_report(store=store, by="department", teaching_level=2)
-    assert "tiktok" not in {g.skill_id for g in report.top_gaps}
+    report = gap_report(store=store, group_by="department", teaching_level=2)
+    assert "tiktok" not in {g.skill.id for g in report.top_gaps}
     assert report.teaching_level == 2
 
 
 def test_category_grouping_uses_seniority_bands_as_rows(store: SqliteStore) -> None:
-    report = gap_report(store=store, by=GapGrouping.CATEGORY)
+    report = gap_report(store=store, group_by=GapGrouping.CATEGORY)
     assert report.cell_axis == "seniority band"
     assert report.cell_rows == ["junior (1-2)", "middle (3)", "senior (4-5)"]
     assert [(c.group, c.employees) for c in report.cells if c.category == "management skills"] == [
@@ -214,19 +215,19 @@ def test_category_grouping_uses_seniority_bands_as_rows(store: SqliteStore) -> N
     # lead: sm1 teaches sm2 inside the middle band; seniors teach the 3 juniors across bands.
     assert metrics(management, *CORE, "coverage") == (8, 25, 5, 1, 4, 3, 9, 0.625)
     assert management.employees == 0
-    assert [g.skill_id for g in management.top_gaps] == ["negotiate"]
+    assert [g.skill.id for g in management.top_gaps] == ["negotiate"]
     assert report.at_risk[0].group == "senior (4-5)"
 
 
 def test_bands_without_a_middle(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="category", junior_max=2, senior_min=3)
+    report = gap_report(store=store, group_by="category", junior_max=2, senior_min=3)
     assert report.cell_rows == ["junior (1-2)", "senior (3-5)"]
 
 
 @pytest.mark.parametrize("by", list(GapGrouping))
 def test_organisation_totals_do_not_depend_on_the_grouping(store: SqliteStore, by: GapGrouping) -> None:
-    base = gap_report(store=store, by="department").totals
-    totals = gap_report(store=store, by=by).totals
+    base = gap_report(store=store, group_by="department").totals
+    totals = gap_report(store=store, group_by=by).totals
     same = ("learners", "demand", "teachers", "unmet_learners", "unmet_demand", "coverage", "employees",
             "junior_to_senior", "senior_to_junior", "at_risk")  # fmt: skip
     assert metrics(totals, *same) == metrics(base, *same)
@@ -237,7 +238,7 @@ def test_people_without_a_department_are_a_group_of_their_own(tmp_path: Path) ->
     store = SqliteStore(path=tmp_path / "blank.sqlite")
     store.apply_schema()
     build_org(store, [*ORG, person("nobody", "", 2, goals={"sanskrit": 5})])
-    report = gap_report(store=store, by="department")
+    report = gap_report(store=store, group_by="department")
     assert report.cell_rows[-1] == NOT_SET
     assert report.group(NOT_SET).learners == 1
     store.close()
@@ -248,13 +249,13 @@ def test_people_without_a_department_are_a_group_of_their_own(tmp_path: Path) ->
 
 def test_unknown_grouping_lists_the_valid_ones(store: SqliteStore) -> None:
     with pytest.raises(UnknownGrouping) as error:
-        gap_report(store=store, by="team")
+        gap_report(store=store, group_by="team")
     assert str(error.value) == "cannot group by 'team': choose one of department, seniority, location, category"
     assert GapGrouping.parse(" Location ") is GapGrouping.LOCATION
 
 
 def test_unknown_group_lists_the_groups(store: SqliteStore) -> None:
-    report = gap_report(store=store, by="department")
+    report = gap_report(store=store, group_by="department")
     with pytest.raises(UnknownGroup) as error:
         report.group("Legal")
     assert str(error.value) == "nobody is in department 'Legal'; the department groups are: Board, HR, IT, Sales"
@@ -278,7 +279,7 @@ def test_empty_organisation(tmp_path: Path) -> None:
     store = SqliteStore(path=tmp_path / "empty.sqlite")
     store.apply_schema()
     for by in GapGrouping:
-        report = gap_report(store=store, by=by)
+        report = gap_report(store=store, group_by=by)
         assert report.empty
         assert (report.totals.employees, report.groups, report.cells, report.top_gaps) == (0, [], [], [])
         assert report.totals.coverage is None
@@ -307,7 +308,7 @@ def csv_rows(report: GapReport) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("by", list(GapGrouping))
 def test_csv_json_and_cells_agree(store: SqliteStore, by: GapGrouping) -> None:
-    report = gap_report(store=store, by=by)
+    report = gap_report(store=store, group_by=by)
     rows = csv_rows(report)
     assert list(rows[0]) == list(CSV_COLUMNS)
     data = json.loads(report_json(report))
@@ -322,7 +323,7 @@ def test_csv_json_and_cells_agree(store: SqliteStore, by: GapGrouping) -> None:
 
 @pytest.mark.parametrize("by", list(GapGrouping))
 def test_cells_add_up_to_groups_and_totals(store: SqliteStore, by: GapGrouping) -> None:
-    check_sums(gap_report(store=store, by=by))
+    check_sums(gap_report(store=store, group_by=by))
 
 
 def check_sums(report: GapReport) -> None:
@@ -359,14 +360,14 @@ def test_sums_hold_on_a_demo_organisation(tmp_path: Path, by: GapGrouping) -> No
     store.apply_schema()
     store.upsert_skills(skills=[s.model_copy(update={"broader": ()}) for s in load_skills() if s.id in used])
     store.upsert_employees(employees=employees)
-    report = gap_report(store=store, by=by, top=5)
+    report = gap_report(store=store, group_by=by, top=5)
     assert report.totals.employees == 400
     assert report.totals.learners > 0
     check_sums(report)
     assert all(len(g.top_gaps) <= 5 for g in report.groups)
     # Whatever the grouping, nobody is served twice and nobody is lost.
     assert report.totals.unmet_learners == pytest.approx(
-        sum(max(0, g.learners - g.teachers) for g in gap_report(store=store, by="category", top=10**6).top_gaps),
+        sum(max(0, g.learners - g.teachers) for g in gap_report(store=store, group_by="category", top=10**6).top_gaps),
         abs=0.05,
     )
     store.close()

@@ -31,7 +31,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 @pytest.mark.parametrize("by", list(GapGrouping))
 def test_matrix_is_the_cells(store: SqliteStore, by: GapGrouping) -> None:
-    report = gap_report(store=store, by=by)
+    report = gap_report(store=store, group_by=by)
     data = heatmap_data(report)
     assert data.groups == report.cell_rows
     # The category nobody wants to learn (cobol's, "(uncategorised)") would be a grey row: left out.
@@ -48,7 +48,7 @@ def test_matrix_is_the_cells(store: SqliteStore, by: GapGrouping) -> None:
 
 
 def test_png_and_svg_files(store: SqliteStore, tmp_path: Path) -> None:
-    report = gap_report(store=store, by="department")
+    report = gap_report(store=store, group_by="department")
     png = render_heatmap(report=report, path=tmp_path / "out" / "gaps.png")
     assert png.read_bytes().startswith(PNG_SIGNATURE)
     assert len(png.read_bytes()) > 10_000
@@ -71,7 +71,7 @@ def test_png_and_svg_files(store: SqliteStore, tmp_path: Path) -> None:
 
 
 def test_format_can_be_forced_and_bad_suffix_is_refused(store: SqliteStore, tmp_path: Path) -> None:
-    report = gap_report(store=store, by="seniority")
+    report = gap_report(store=store, group_by="seniority")
     forced = render_heatmap(report=report, path=tmp_path / "heatmap.img", fmt="png")
     assert forced.read_bytes().startswith(PNG_SIGNATURE)
     with pytest.raises(GapReportError, match=r"\.png or \.svg"):

@@ -50,7 +50,7 @@ def test_the_examples_read_without_problems_and_agree(name: str) -> None:
     assert [p.values["id"] for p in parsed] == ["e001", "e002", "e003", "e004", "e005", "e006"]
     e005 = parsed[4]
     assert e005.values["utc_offset"] == 5.5
-    assert [(ref.text, ref.value) for ref in e005.skills][0] == ("negotiate contracts", 5)
+    assert (e005.skills[0].text, e005.skills[0].value) == ("negotiate contracts", 5)
     # Ids keep their own colon: the level follows the last one.
     assert ("onet:whatsapp", 4) in [(ref.text, ref.value) for ref in e005.goals]
     assert parsed[5].values["opt_in"] is False and parsed[5].values["capacity"] == 0
@@ -99,10 +99,7 @@ def test_non_utf8_bytes_reject_only_their_row_with_line_and_field() -> None:
 def test_csv_line_numbers_count_quoted_line_breaks(tmp_path: Path) -> None:
     path = tmp_path / "multiline.csv"
     path.write_text(
-        f"{HEADER}\n"
-        'a1,"Ann\nMulti",,,,,,,,,Instagram:3,\n'
-        "\n"
-        "a2,Bob Next,,,,,,,,,Instagram:9,\n",
+        f'{HEADER}\na1,"Ann\nMulti",,,,,,,,,Instagram:3,\n\na2,Bob Next,,,,,,,,,Instagram:9,\n',
         encoding="utf-8",
     )
     rows = rows_of(path)
@@ -130,7 +127,9 @@ def test_json_list_is_streamed_with_the_line_of_each_element(tmp_path: Path) -> 
 
 
 def test_broken_json_is_a_file_error_with_the_line() -> None:
-    with pytest.raises(InputFileError, match=r"broken\.json line 4: invalid JSON \(Expecting ',' delimiter\); nothing was imported"):
+    with pytest.raises(
+        InputFileError, match=r"broken\.json line 4: invalid JSON \(Expecting ',' delimiter\); nothing was imported"
+    ):
         rows_of(FIXTURES / "broken.json")
 
 
@@ -146,9 +145,7 @@ def test_jsonl_rejects_bad_lines_and_keeps_the_rest() -> None:
     assert problems["l1"] == [] and problems["l7"] == []
     assert problems["line 2"][0].reason.startswith("is not valid JSON")
     assert {p.field for p in problems["l3"]} == {"seniority", "capacity"}
-    assert problems["line 4"] == [
-        FieldProblem("-", "expected a JSON object with the employee's fields, got a list")
-    ]
+    assert problems["line 4"] == [FieldProblem("-", "expected a JSON object with the employee's fields, got a list")]
     assert problems["l5"] == [FieldProblem("skills", "level 9 is out of range (1-5) for 'Instagram'")]
     assert problems["l6"][0].field == "skils" and "not a known field" in problems["l6"][0].reason
 
@@ -191,7 +188,12 @@ def test_rejects_file_for_json_is_valid_json_in_the_same_shape(tmp_path: Path) -
 def test_rejects_writer_leaves_nothing_when_aborted(tmp_path: Path) -> None:
     rows = rows_of(FIXTURES / "level_nine.csv")
     target = tmp_path / "rejects.csv"
-    with pytest.raises(RuntimeError), RejectsWriter(path=target, file_format=FileFormat.CSV) as writer:
-        writer.write(rows[1], [FieldProblem("skills", "bad")])
-        raise RuntimeError("crash")
+
+    def crash_while_writing() -> None:
+        with RejectsWriter(path=target, file_format=FileFormat.CSV) as writer:
+            writer.write(rows[1], [FieldProblem("skills", "bad")])
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crash_while_writing()
     assert list(tmp_path.iterdir()) == []

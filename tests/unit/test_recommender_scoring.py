@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from graph.store import SimilarEdge
+from graph.store import RankedSimilarEdge
 from recommender.models import MatchKind
 from recommender.policy import ProgrammePolicy
 from recommender.scoring import (
@@ -61,17 +61,18 @@ def test_the_best_relation_wins_when_several_hold() -> None:
 
 def test_the_inverse_walk_finds_the_same_relations_from_the_teachers_side() -> None:
     # The teacher holds "kid", "sis" and "sim": which goals do they meet? The similar edge
-    # points from the goal, so it comes from the learners' goals' outgoing edges.
+    # points from the goal into "sim"; it counts only if it is one of the goal's 10 best.
     teacher_hood = Neighbourhood(parents={"kid": ["g"], "sis": ["mum"]}, children={"mum": ["g", "sis"]})
     inverse = goals_met_by(
         skill_ids=["kid", "sis", "sim"],
         hood=teacher_hood,
         policy=POLICY,
-        similar_into=[SimilarEdge("g", "sim", 0.8), SimilarEdge("g", "elsewhere", 0.9)],
+        incoming=[RankedSimilarEdge("g", "sim", 0.8, 0), RankedSimilarEdge("h", "sim", 0.9, 10)],
     )
     outward = near_goals(goal_ids=["g"], hood=hood(), policy=POLICY)["g"]
     for skill in ("kid", "sis", "sim"):
         assert inverse["g"][skill] == outward[skill]
+    assert "h" not in inverse  # "sim" is only h's 11th strongest neighbour
 
 
 def test_direction_score_is_the_priority_weighted_share_of_goals_met() -> None:

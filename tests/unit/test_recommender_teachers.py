@@ -63,8 +63,13 @@ def test_who_can_teach_me_pinterest_or_whatsapp_marketing(org: SqliteStore, embe
         "Pinterest",
         "label",
     )
-    # Ana (level 5) before Eli (level 4)? Eli opted out, so only Ana; Victor asked, so not him.
-    assert [(t.person.id, t.level) for t in pinterest.teachers] == [("ana", 5)]
+    # Ana holds Pinterest at 5 (Eli too, at 4, but opted out). Dee's Instagram (5) is a
+    # SIMILAR_TO neighbour of Pinterest (0.65): second. Victor asked, so never him.
+    assert [(t.person.id, t.skill.label, t.level) for t in pinterest.teachers][:2] == [
+        ("ana", "Pinterest", 5),
+        ("dee", "Instagram", 5),
+    ]
+    assert [s.via for s in pinterest.skills] == ["label", "similar"]
     # "WhatsApp marketing" is no label: the embedding finds the WhatsApp skills; Dee holds
     # WhatsApp Business at 5, Ben WhatsApp at 4.
     assert whatsapp.skills
