@@ -21,7 +21,6 @@ from graph.store import GraphStore
 from ingest.embedder import Embedder
 from ingest.normalise import SkillNormaliser
 from mentorgraph.context import AppContext
-from mentorgraph.settings import Settings
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -30,16 +29,12 @@ _bearer = HTTPBearer(
 )
 
 
-def get_settings_dep(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def get_context(request: Request) -> AppContext:
     context: AppContext | None = getattr(request.app.state, "context", None)
     if context is None:
-        raise ApiProblem("store-unavailable", "the service is starting; retry in a few seconds",
-                         headers={"Retry-After": "5"})  # fmt: skip
+        raise ApiProblem(
+            "store-unavailable", "the service is starting; retry in a few seconds", headers={"Retry-After": "5"}
+        )
     return context
 
 
@@ -162,7 +157,6 @@ def ensure_may_act_for(principal: Principal, employee_id: str, *, what: str = "t
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 NormaliserDep = Annotated[SkillNormaliser, Depends(get_normaliser)]
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 AnyRole = Annotated[Principal, require(Role.EMPLOYEE)]
 HrRole = Annotated[Principal, require(Role.HR)]

@@ -98,6 +98,16 @@ def child_employees(target: str, cache: Path, path: Path) -> dict[str, Any]:
     }
 
 
+def _peak_mb() -> float:
+    """Peak resident memory of this process's own address space (VmHWM). ru_maxrss would
+    also include the parent's memory at the time of the fork."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_child(args: list[str]) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; its result and peak memory."""
     process = subprocess.run(
@@ -115,7 +125,7 @@ def _child_main(argv: list[str]) -> None:
         result = child_taxonomy(target, cache, clear=argv[3] == "clear")
     else:
         result = child_employees(target, cache, Path(argv[3]))
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mb"] = _peak_mb()
     print(json.dumps(result))
 
 

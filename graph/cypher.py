@@ -91,7 +91,9 @@ RETURN s.id AS child, p.id AS parent ORDER BY child, parent
 """
 NARROWER_EDGES = """
 UNWIND $ids AS id
-MATCH (p:Skill {id: id})<-[:BROADER]-(s:Skill)
+MATCH (p:Skill {id: id})
+WHERE $max_children IS NULL OR COUNT { (p)<-[:BROADER]-(:Skill) } <= $max_children
+MATCH (p)<-[:BROADER]-(s:Skill)
 RETURN p.id AS parent, s.id AS child ORDER BY parent, child
 """
 

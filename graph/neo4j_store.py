@@ -255,8 +255,9 @@ class Neo4jStore:
     def broader_edges(self, *, skill_ids: Sequence[str]) -> list[tuple[str, str]]:
         return [(r["child"], r["parent"]) for r in self._read(cypher.BROADER_EDGES, ids=list(skill_ids))]
 
-    def narrower_edges(self, *, skill_ids: Sequence[str]) -> list[tuple[str, str]]:
-        return [(r["parent"], r["child"]) for r in self._read(cypher.NARROWER_EDGES, ids=list(skill_ids))]
+    def narrower_edges(self, *, skill_ids: Sequence[str], max_children: int | None = None) -> list[tuple[str, str]]:
+        records = self._read(cypher.NARROWER_EDGES, ids=list(skill_ids), max_children=max_children)
+        return [(r["parent"], r["child"]) for r in records]
 
     # -- employees ---------------------------------------------------------------------
     def upsert_employees(self, *, employees: Sequence[Employee]) -> int:

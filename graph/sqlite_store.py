@@ -361,11 +361,12 @@ class SqliteStore:
         )
         return [(row[0], row[1]) for row in rows]
 
-    def narrower_edges(self, *, skill_ids: Sequence[str]) -> list[tuple[str, str]]:
+    def narrower_edges(self, *, skill_ids: Sequence[str], max_children: int | None = None) -> list[tuple[str, str]]:
         rows = self._conn().execute(
             "SELECT parent_id, skill_id FROM broader WHERE parent_id IN (SELECT value FROM json_each(?)) "
+            "AND (? IS NULL OR (SELECT count(*) FROM broader b WHERE b.parent_id = broader.parent_id) <= ?) "
             "ORDER BY parent_id, skill_id",
-            (_js(skill_ids),),
+            (_js(skill_ids), max_children, max_children),
         )
         return [(row[0], row[1]) for row in rows]
 
@@ -436,16 +437,14 @@ class SqliteStore:
             "WHERE employee_id IN (SELECT value FROM json_each(?)) ORDER BY employee_id, skill_id",
             (ids_json,),
         ):
-            # Rows were validated on the way in (like the employee below): construct, don't
-            # re-validate - the recommender reads dozens of profiles per request.
-            skills.setdefault(employee_id, []).append(EmployeeSkill.model_construct(skill_id=skill_id, level=level))
+            skills.setdefault(employee_id, []).append(EmployeeSkill(skill_id=skill_id, level=level))
         goals: dict[str, list[LearningGoal]] = {}
         for employee_id, skill_id, priority in conn.execute(
             "SELECT employee_id, skill_id, priority FROM wants_to_learn "
             "WHERE employee_id IN (SELECT value FROM json_each(?)) ORDER BY employee_id, skill_id",
             (ids_json,),
         ):
-            goals.setdefault(employee_id, []).append(LearningGoal.model_construct(skill_id=skill_id, priority=priority))
+            goals.setdefault(employee_id, []).append(LearningGoal(skill_id=skill_id, priority=priority))
         rows = conn.execute(
             f"SELECT {_EMPLOYEE_COLUMNS} FROM employee WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",  # noqa: S608
             (ids_json,),

@@ -212,8 +212,9 @@ class GraphStore(Protocol):
     def broader_edges(self, *, skill_ids: Sequence[str]) -> list[tuple[str, str]]:
         """(skill, parent) BROADER pairs for the given skills."""
 
-    def narrower_edges(self, *, skill_ids: Sequence[str]) -> list[tuple[str, str]]:
-        """(parent, child) pairs for the given parents."""
+    def narrower_edges(self, *, skill_ids: Sequence[str], max_children: int | None = None) -> list[tuple[str, str]]:
+        """(parent, child) pairs for the given parents; with ``max_children``, parents with
+        more children than that are left out (the recommender's sibling rule)."""
 
     # -- employees ---------------------------------------------------------------------
     def upsert_employees(self, *, employees: Sequence[Employee]) -> int:

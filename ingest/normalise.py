@@ -14,21 +14,23 @@ distinct text once, in this order:
    ``custom:<slug>``, source ``custom``) with ``SIMILAR_TO`` edges to its nearest
    taxonomy neighbours, so the recommender can still walk from it.
 
-The similarity score of a skill is a hybrid measured on the skill-extraction benchmark
-(``benchmarks/bench_normalisation.py``; numbers in the README):
+The similarity score is a hybrid; each part was measured on the skill-extraction
+benchmark (``benchmarks/bench_normalisation.py``; the table is in the README):
 
-- semantic: the best cosine between the text and any of the skill's labels (preferred
-  *and* alternative: ESCO's alternative labels carry the synonyms people actually write,
-  e.g. "JS", "team player"), all MiniLM embeddings;
-- lexical: TF-IDF cosine over character trigrams of the words, which catches spelling
-  variants and morphology ("managing" / "management") that short-text embeddings blur;
-- a light prior: how many occupations list the skill (ESCO) or the technology (O*NET),
-  so that among near-ties the commonly needed skill wins.
+- the best cosine between the text and any of the skill's labels, preferred *and*
+  alternative (ESCO's alternative labels carry what people actually write: "JS",
+  "team player");
+- the cosine with the skill's own vector ("label: description", as stored), which
+  brings in what the label alone does not say;
+- a lexical TF-IDF score over the words and their character trigrams, best label: it
+  keeps exact tokens ("C#", "SQL") and morphology ("managing" / "management") that
+  short-text embeddings blur;
+- a very light prior, how many occupations list the skill, which only breaks near-ties.
 
-Embedding every label (about 110,000 short texts) costs a few minutes once; the vectors
-are cached by the :class:`~ingest.embedder.Embedder` like every other text, so the cost
-is paid on the first free-text normalisation of a machine, not by the taxonomy seed, and
-not by files that name skills by id or exact label (the index embeds lazily).
+Embedding every label (about 110,000 short texts) costs a few minutes once per machine:
+lazily, on the first free text that needs it (files naming skills by id or exact label
+never pay it), or up front with ``mentorgraph ingest taxonomy --with-labels``. The
+vectors are cached by the embedder, and the finished matrix in one ``.npy`` file.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ class RankedSkill:
     skill: Skill
     score: float  # the hybrid confidence, 0-1 (1 for an exact label)
     semantic: float  # best cosine over the skill's labels
-    lexical: float  # character-trigram TF-IDF cosine
+    lexical: float  # TF-IDF cosine of words and character trigrams, best label
     matched_label: str  # the label that scored best
     method: MatchMethod
 

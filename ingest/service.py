@@ -56,7 +56,18 @@ from schema.models import Employee, EmployeeSkill, LearningGoal
 BATCH_SIZE = 500
 #: Rejections kept in memory for the report table; all of them go to the rejects file.
 MAX_REPORTED_REJECTIONS = 200
-MAPPING_COLUMNS = ("text", "skill_id", "skill_label", "method", "confidence", "new_custom_skill", "rows")
+MAPPING_COLUMNS = (
+    "text",
+    "skill_id",
+    "skill_label",
+    "method",
+    "confidence",
+    "new_custom_skill",
+    "rows",
+    # For custom skills: the nearest taxonomy skill, which HR may prefer to map the text to.
+    "nearest_skill_id",
+    "nearest_skill_label",
+)
 
 __all__ = [
     "BATCH_SIZE",
@@ -122,13 +133,11 @@ def ingest_employees(
     file_format: FileFormat | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
-    on_batch: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Import the employees of ``path``; see the module docstring for the guarantees.
 
     Raises :class:`~ingest.employees.InputFileError` (nothing written) when the file
-    cannot be read as a whole. ``on_batch`` is called with the running count of ingested
-    rows after every committed batch.
+    cannot be read as a whole.
     """
     started = time.perf_counter()
     path = Path(path)
@@ -168,8 +177,6 @@ def ingest_employees(
             if batch:
                 _import_batch(store, normaliser, batch, report, reject, rows_of_text)
                 batch.clear()
-                if on_batch is not None:
-                    on_batch(report.ingested)
 
         for row in read_rows(path, file_format=file_format):
             report.read += 1
@@ -177,8 +184,8 @@ def ingest_employees(
                 progress.advance(task)
             employee_id = row.employee_id
             if employee_id and not row.problems:
-                first = scan.first_line.get(employee_id)
-                if employee_id in seen and first is not None and first != row.line:
+                if employee_id in seen:
+                    first = scan.first_line[employee_id]
                     reject(row, [FieldProblem("id", f"duplicate id {employee_id!r}: first given on line {first}")])
                     continue
                 seen.add(employee_id)
@@ -207,6 +214,8 @@ def ingest_employees(
     if report.mappings:
         _write_mapping(mapping_path, report.mappings, rows_of_text)
         report.mapping_path = mapping_path
+    else:
+        mapping_path.unlink(missing_ok=True)  # a mapping from an earlier run of this file
     report.seconds = time.perf_counter() - started
     return report
 
@@ -324,6 +333,8 @@ def _write_mapping(path: Path, mappings: dict[str, SkillMatch], rows_of_text: di
                         f"{match.confidence:.3f}",
                         "yes" if match.created else "no",
                         rows_of_text.get(match.text, 0),
+                        match.nearest_id,
+                        match.nearest_label,
                     ]
                 )
         os.chmod(temporary, 0o644)

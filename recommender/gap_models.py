@@ -77,7 +77,7 @@ class GapGrouping(StrEnum):
     SENIORITY = "seniority"
     LOCATION = "location"
     #: Skill categories (the top level of the taxonomy). The "teams" are then the
-    #: seniority bands, which are also the heatmap's rows.
+    #: seniority bands, which are also the heatmap's columns.
     CATEGORY = "category"
 
     @classmethod
@@ -171,7 +171,8 @@ class GapReport(_Result):
     grouping); ``totals`` sums everything."""
 
     group_by: GapGrouping
-    #: What the heatmap rows are: the grouping field, or "seniority band" for categories.
+    #: What the cells are grouped by (the heatmap's columns): the grouping field, or
+    #: "seniority band" for a category report.
     cell_axis: str
     teaching_level: int
     learners_per_teacher: int

@@ -95,7 +95,7 @@ def gap_report(
     bands = _Bands(junior_max=junior_max, senior_min=senior_min)
     if grouping is GapGrouping.CATEGORY:
         # One row per skill for the whole organisation, split into seniority bands here:
-        # the bands are the "teams" of a category report and the heatmap's rows.
+        # the bands are the "teams" of a category report and the heatmap's columns.
         counts = store.gap_counts(
             group_by=GroupField.NONE, teaching_level=teaching_level, junior_max=junior_max, senior_min=senior_min
         )

@@ -26,10 +26,13 @@ so the answer says *why* (reporting chain, capacity, time zone, no overlap...).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
-from graph.store import EmployeeFilter, GraphStore, RankedSimilarEdge, SkillEdge, SkillTarget
+from graph.store import EmployeeFilter, GraphStore, RankedEmployee, RankedSimilarEdge, SkillEdge, SkillTarget
 from recommender.errors import EmployeeNotFound
 from recommender.models import (
     AgendaItem,
@@ -62,8 +65,32 @@ DEFAULT_POLICY = ProgrammePolicy()
 DIAGNOSTIC_POOL = 100
 #: Candidates each ranking walk returns with their score (cheap: ids and numbers only).
 WALK_LIMIT = 300
-#: At most this many candidates are scored exactly per request.
+#: At most this many candidates (or 4 x the partners asked for) are scored exactly.
 MAX_EXACT = 100
+
+
+_POOL_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+#: Store calls one request runs at once (a request has at most four independent walks).
+CONCURRENT_CALLS = 4
+
+
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Run independent store calls concurrently; results in order, the first error raised.
+
+    Why: on Neo4j each call is a network round trip, and a request's calls are mostly
+    independent, so it should wait for the slowest, not for their sum. The embedded store
+    is safe here too (one SQLite connection per thread). A single call runs inline."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=CONCURRENT_CALLS, thread_name_prefix="mentorgraph-store")
+        pool = _POOL
+    futures = [pool.submit(call) for call in calls[1:]]
+    first = calls[0]()  # the caller's thread does one share of the work
+    return [first, *(future.result() for future in futures)]
 
 
 def get_employee_or_raise(*, store: GraphStore, employee_id: str) -> Employee:
@@ -170,20 +197,25 @@ class Requester:
 
 def load_requester(store: GraphStore, employee_id: str, policy: ProgrammePolicy) -> Requester:
     me = get_employee_or_raise(store=store, employee_id=employee_id)
-    pairings = store.list_pairings(employee_id=me.id)
     strengths = {s.skill_id: s.level for s in me.skills if s.level >= policy.teaching_level}
     goal_ids = [g.skill_id for g in me.goals]
-    hood = load_neighbourhood(store=store, skill_ids=[*goal_ids, *strengths], policy=policy)
+    pairings, chain, hood, skills, incoming = together(
+        lambda: store.list_pairings(employee_id=me.id),
+        lambda: store.reporting_chain(employee_id=me.id),
+        lambda: load_neighbourhood(store=store, skill_ids=[*goal_ids, *strengths], policy=policy),
+        lambda: store.get_skills(skill_ids=sorted({*goal_ids, *strengths})),
+        lambda: store.similar_into(skill_ids=sorted(strengths), min_score=policy.min_similarity) if strengths else [],
+    )
     return Requester(
         employee=me,
-        chain=store.reporting_chain(employee_id=me.id),
+        chain=chain,
         previous={other for p in pairings for other in p.employee_ids if other != me.id},
         active=sum(1 for p in pairings if p.status is PairingStatus.ACTIVE),
         strengths=strengths,
         hood=hood,
         forward=near_goals(goal_ids=goal_ids, hood=hood, policy=policy),
-        skills=store.get_skills(skill_ids=sorted({*goal_ids, *strengths})),
-        incoming=store.similar_into(skill_ids=sorted(strengths), min_score=policy.min_similarity) if strengths else [],
+        skills=skills,
+        incoming=incoming,
     )
 
 
@@ -254,51 +286,66 @@ def _candidate_ids(
     (then more colleagues overlap than were returned).
 
     One HAS_SKILL walk per band (what they can teach me; the in-store score divided by my
-    total goal weight *is* the direction score) and one normalised WANTS_TO_LEARN walk
-    over all bands (an estimate of what I can teach them: the inverse walk is
-    approximate and the reverse-mentoring topic rule is applied only in the exact
-    scoring). Each walk keeps its best ``walk_limit``; the union is ordered by the
-    harmonic mean of the two estimates, then by their sum, so one-sided candidates come
-    after every estimated two-way one."""
+    total goal weight *is* the direction score) and a normalised WANTS_TO_LEARN walk for
+    the bands where I teach anything and one for those where I teach digital topics only
+    (an estimate of what I can teach them: the inverse walk reads SIMILAR_TO from my
+    side, and "digital" is judged by my skill, not by their goal). Each walk keeps its
+    best ``walk_limit``; the union is ordered by the harmonic mean of the two estimates,
+    then by their sum, so one-sided candidates come after every estimated two-way one."""
     teach_me: dict[str, float] = {}
     learn_from_me: dict[str, float] = {}
-    truncated = False
     my_total = sum(PRIORITY_WEIGHTS[g.priority - 1] for g in me.employee.goals)
     plain = EmployeeFilter(exclude_ids=[me.employee.id])
+    walks: list[tuple[bool, Callable[[], list[RankedEmployee]]]] = []  # (teaches me?, walk)
     if me.employee.goals:
         for band in bands:
-            ranked = store.rank_by_skills(
-                edge=SkillEdge.HAS_SKILL,
-                targets=teacher_targets(me, digital_only=band.they_teach_digital_only and rules),
-                factors=policy.teaching_factors(),
-                where=rules_filter(me, policy, band) if rules else plain,
-                limit=walk_limit,
+            targets = teacher_targets(me, digital_only=band.they_teach_digital_only and rules)
+            where = rules_filter(me, policy, band) if rules else plain
+            walks.append(
+                (
+                    True,
+                    lambda targets=targets, where=where: store.rank_by_skills(  # type: ignore[misc]
+                        edge=SkillEdge.HAS_SKILL,
+                        targets=targets,
+                        factors=policy.teaching_factors(),
+                        where=where,
+                        limit=walk_limit,
+                    ),
+                )
             )
-            truncated = truncated or len(ranked) >= walk_limit
-            for r in ranked:
-                teach_me[r.employee_id] = max(teach_me.get(r.employee_id, 0.0), r.score / my_total)
     if me.strengths:
         # Bands where I teach anything share one walk; where I am the junior, only the
         # goals my digital skills meet count.
         restricted = [b for b in bands if b.i_teach_digital_only and rules]
         free = [b for b in bands if b not in restricted]
         for group, digital_only in ((free, False), (restricted, True)):
-            if not group:
-                continue
-            wanted = learner_targets(me, policy, digital_only=digital_only)
+            wanted = learner_targets(me, policy, digital_only=digital_only) if group else []
             if not wanted:
                 continue
             seniorities = None if any(b.seniorities is None for b in group) else _union(group)
-            ranked = store.rank_by_skills(
-                edge=SkillEdge.WANTS_TO_LEARN,
-                targets=wanted,
-                factors=PRIORITY_WEIGHTS,
-                where=rules_filter(me, policy, Band(seniorities)) if rules else plain,
-                limit=walk_limit,
-                normalise=True,
+            where = rules_filter(me, policy, Band(seniorities)) if rules else plain
+            walks.append(
+                (
+                    False,
+                    lambda wanted=wanted, where=where: store.rank_by_skills(  # type: ignore[misc]
+                        edge=SkillEdge.WANTS_TO_LEARN,
+                        targets=wanted,
+                        factors=PRIORITY_WEIGHTS,
+                        where=where,
+                        limit=walk_limit,
+                        normalise=True,
+                    ),
+                )
             )
-            truncated = truncated or len(ranked) >= walk_limit
-            for r in ranked:
+    # The walks are independent: run them at once (a Neo4j request then waits for the
+    # slowest walk, not for their sum).
+    results: list[list[RankedEmployee]] = together(*(walk for _teaches, walk in walks))
+    truncated = any(len(ranked) >= walk_limit for ranked in results)
+    for (teaches_me, _walk), ranked in zip(walks, results, strict=True):
+        for r in ranked:
+            if teaches_me:
+                teach_me[r.employee_id] = max(teach_me.get(r.employee_id, 0.0), r.score / my_total)
+            else:
                 learn_from_me[r.employee_id] = max(learn_from_me.get(r.employee_id, 0.0), r.score)
     no_goals = not me.employee.goals
 
@@ -395,13 +442,16 @@ def recommend(
         raise ValueError(f"limit: must be at least 1, got {limit}")
     me = load_requester(store, employee_id, policy)
     bands = bands_for(me.employee, policy)
-    ids, _truncated = _candidate_ids(store, me, policy, bands, rules=True) if bands else ([], False)
+    walk_limit = max(WALK_LIMIT, 20 * limit)
+    ids, _truncated = (
+        _candidate_ids(store, me, policy, bands, rules=True, walk_limit=walk_limit) if bands else ([], False)
+    )
     # Score the best estimates exactly; only when that leaves us short of two-way
     # partners, score the next, larger batch (estimates are estimates).
     scored: list[_Scored] = []
     skills = dict(me.skills)
     start, size = 0, max(policy.candidate_pool, 2 * limit)
-    while start < len(ids) and start < MAX_EXACT:
+    while start < len(ids) and start < max(MAX_EXACT, 4 * limit):
         batch, start = ids[start : start + size], start + size
         found, cited = _score_candidates(store, me, batch, policy, bands)
         scored.extend(found)
@@ -437,11 +487,15 @@ def recommend(
 def _score_candidates(
     store: GraphStore, me: Requester, ids: Sequence[str], policy: ProgrammePolicy, bands: Sequence[Band]
 ) -> tuple[list[_Scored], dict[str, Skill]]:
-    """Full profiles of ``ids`` (one read), minus those at capacity (one read), scored."""
-    profiles = store.get_employees(employee_ids=ids)
+    """Full profiles of ``ids`` and their pairings (two reads at once), minus those at
+    capacity, scored."""
+    profiles, pairings = together(
+        lambda: store.get_employees(employee_ids=ids),
+        lambda: store.list_pairings_for(employee_ids=ids) if policy.respect_capacity else [],
+    )
     candidates = [profiles[i] for i in ids if i in profiles]
     if policy.respect_capacity and candidates:
-        full = _at_capacity(store.list_pairings_for(employee_ids=[c.id for c in candidates]), candidates)
+        full = _at_capacity(pairings, candidates)
         candidates = [c for c in candidates if c.id not in full]
     return _score_pool(store, me, candidates, policy, bands)
 

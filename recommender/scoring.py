@@ -63,11 +63,12 @@ class Neighbourhood:
     children: dict[str, list[str]] = field(default_factory=dict)
 
     def small_parent(self, parent: str, policy: ProgrammePolicy) -> bool:
-        return len(self.children.get(parent, ())) <= policy.max_sibling_group
+        # Big parents' children are not loaded (see load_neighbourhood): no siblings then.
+        return 0 < len(self.children.get(parent, ())) <= policy.max_sibling_group
 
 
 def load_neighbourhood(*, store: GraphStore, skill_ids: Iterable[str], policy: ProgrammePolicy) -> Neighbourhood:
-    """Three batched store calls, whatever the number of skills."""
+    """Four batched store calls, whatever the number of skills."""
     ids = sorted(set(skill_ids))
     hood = Neighbourhood()
     if not ids:
@@ -75,8 +76,14 @@ def load_neighbourhood(*, store: GraphStore, skill_ids: Iterable[str], policy: P
     add_similar(hood, store.similar_skills(skill_ids=ids, min_score=policy.min_similarity), policy)
     for child, parent in store.broader_edges(skill_ids=ids):
         hood.parents.setdefault(child, []).append(parent)
-    parents = sorted({parent for found in hood.parents.values() for parent in found})
-    for parent, child in store.narrower_edges(skill_ids=sorted(set(ids) | set(parents))):
+    parents = sorted({parent for found in hood.parents.values() for parent in found} - set(ids))
+    # Every child of the skills themselves (narrower matches), but only the children of
+    # parents small enough for siblings to count: a big ESCO group's hundreds of children
+    # would be read only to be ignored.
+    edges = store.narrower_edges(skill_ids=ids)
+    if parents:
+        edges += store.narrower_edges(skill_ids=parents, max_children=policy.max_sibling_group)
+    for parent, child in edges:
         hood.children.setdefault(parent, []).append(child)
     return hood
 

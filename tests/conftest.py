@@ -9,6 +9,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+# CLI output is asserted on: a wide console (also inherited by CLI subprocesses) keeps
+# Rich from wrapping sentences, whatever order the modules are imported in.
+os.environ["COLUMNS"] = "200"
+
 import pytest
 
 from graph.neo4j_store import Neo4jStore

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ingest.employees import FileFormat
+from ingest.employees import FileFormat, check_readable
 from ingest.normalise import MatchMethod, SkillNormaliser
 from ingest.seed import seed_taxonomy
 from ingest.service import IngestReport, erase_employee, ingest_employees
@@ -33,6 +33,7 @@ from mentorgraph.commands.common import (
     StoreOption,
     console,
     err_console,
+    fail,
     friendly_errors,
     open_context,
     print_json,
@@ -95,6 +96,7 @@ def taxonomy(
         f"new to the embedding cache), {report.similar_edges:,} SIMILAR_TO edges in {report.seconds:.1f} s "
         f"-> {context.settings.store}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -115,16 +117,21 @@ def employees(
     as_json: JsonOption = False,
 ) -> None:
     """Import employees; rejected rows are reported and written to a rejects file (exit code 2)."""
+    check_readable(file)  # before connecting: a typo in the name is the commonest mistake
     with open_context(store) as context, progress_bars() as progress:
         normaliser = make_normaliser(context, progress)
-        report = ingest_employees(
-            store=context.store,
-            normaliser=normaliser,
-            path=file,
-            rejects_path=rejects,
-            file_format=file_format,
-            progress=progress,
-        )
+        try:
+            report = ingest_employees(
+                store=context.store,
+                normaliser=normaliser,
+                path=file,
+                rejects_path=rejects,
+                file_format=file_format,
+                progress=progress,
+            )
+        except OSError as exc:
+            # Batches already written stay written (each is whole); re-running completes.
+            fail(f"cannot write {exc.filename or 'the rejects file'}: {exc.strerror}; choose a place with --rejects")
     if as_json:
         print_json(_report_json(report))
     else:
@@ -143,9 +150,17 @@ def erase(
     with open_context(store) as context:
         erased = erase_employee(store=context.store, employee_id=employee_id)
     if erased:
-        console.print(f"erased employee {employee_id!r} and all their skills, goals, reporting line and pairings")
+        console.print(
+            f"erased employee {employee_id!r} and all their skills, goals, reporting line and pairings",
+            highlight=False,
+            soft_wrap=True,
+        )
     else:
-        console.print(f"no employee {employee_id!r} in {context.settings.store}: nothing to erase")
+        console.print(
+            f"no employee {employee_id!r} in {context.settings.store}: nothing to erase",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def make_normaliser(context: AppContext, progress: Progress) -> SkillNormaliser:
@@ -186,7 +201,7 @@ def _print_report(report: IngestReport) -> None:
                 shown += 1
         err_console.print(table)
         if report.rejected > len(report.rejections) or shown > SHOWN_ROWS:
-            err_console.print(f"... the rest are in {report.rejects_path}", highlight=False)
+            err_console.print(f"... the rest are in {report.rejects_path}", highlight=False, soft_wrap=True)
     if report.mappings:
         table = Table(
             title=f"free-text skills ({len(report.mappings):,}; weakest first, review in {report.mapping_path})",
@@ -201,8 +216,11 @@ def _print_report(report: IngestReport) -> None:
             table.add_row(match.text, match.skill_id, match.label, method, f"{match.confidence:.2f}", style=style)
         console.print(table)
     if report.rejects_path is not None:
-        err_console.print(f"fix the rows in {report.rejects_path} and run the command on it again", highlight=False)
-    console.print(f"{report.summary()} in {report.seconds:.1f} s", highlight=False)
+        err_console.print(
+            f"fix the rows in {report.rejects_path} and run the command on it again", highlight=False, soft_wrap=True
+        )
+    # One unwrapped line, so logs and scripts can grep it whatever the terminal width.
+    console.print(f"{report.summary()} in {report.seconds:.1f} s", highlight=False, soft_wrap=True)
 
 
 def _report_json(report: IngestReport) -> dict[str, Any]:

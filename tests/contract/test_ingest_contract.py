@@ -133,7 +133,7 @@ def test_examples_in_every_format_give_the_same_graph(seeded: GraphStore, embedd
     assert skill_id("Instagram") in {s.skill_id for s in e003.skills}
     assert report.mapping_path is not None
     mapping = report.mapping_path.read_text(encoding="utf-8")
-    assert mapping.startswith("text,skill_id,skill_label,method,confidence,new_custom_skill,rows")
+    assert mapping.startswith("text,skill_id,skill_label,method,confidence,new_custom_skill,rows,nearest_skill_id")
     assert "pinterest mktg" in mapping and "Python 3" in mapping
 
 

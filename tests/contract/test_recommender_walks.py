@@ -198,3 +198,19 @@ def test_similar_into_ranks_each_edge_among_its_sources_edges(store: GraphStore)
     assert store.similar_into(skill_ids=["z"]) == [RankedSimilarEdge("a", "z", 0.8, 2)]
     assert store.similar_into(skill_ids=["x"], min_score=0.75) == [RankedSimilarEdge("a", "x", 0.9, 0)]
     assert store.similar_into(skill_ids=["nothing"]) == []
+
+
+def test_narrower_edges_can_leave_out_big_parents(store: GraphStore) -> None:
+    store.upsert_skills(
+        skills=[
+            Skill(id="small", label="Small group"),
+            Skill(id="big", label="Big group"),
+            *[Skill(id=f"s{i}", label=f"Small child {i}", broader=("small",)) for i in range(2)],
+            *[Skill(id=f"b{i}", label=f"Big child {i}", broader=("big",)) for i in range(4)],
+        ]
+    )
+    everything = store.narrower_edges(skill_ids=["big", "small"])
+    assert len(everything) == 6
+    assert store.narrower_edges(skill_ids=["big", "small"], max_children=3) == [("small", "s0"), ("small", "s1")]
+    assert store.narrower_edges(skill_ids=["big", "small"], max_children=4) == everything
+    assert store.narrower_edges(skill_ids=["small"], max_children=0) == []
