@@ -17,7 +17,9 @@ The walk for ``recommend(employee)``:
    are combined with the harmonic mean, and the best ``limit`` are explained.
 
 So a request costs a fixed number of store calls and a bounded amount of Python,
-whatever the organisation's size; only the in-store walks grow with it.
+whatever the organisation's size; only the in-store walks grow with it. Independent
+calls run concurrently (:func:`together`): on Neo4j a request waits for its slowest
+round trip, not for their sum.
 
 When fewer than ``limit`` two-way partners are found, the walks run again without the
 rules and the colleagues they find are classified by the first rule that excludes them,

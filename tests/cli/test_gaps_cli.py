@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from graph.sqlite_store import SqliteStore
 from mentorgraph.cli import app
+from mentorgraph.commands import common
 from mentorgraph.commands.gaps import num, pct
 from mentorgraph.settings import get_settings
 from recommender.gap_models import GapReport
@@ -168,6 +169,8 @@ def test_bad_options_are_refused(store_file: Path) -> None:
 
 def test_narrow_terminal_keeps_whole_names(store_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
+    # The shared console read its width at import time (the suite sets a wide one).
+    monkeypatch.setattr(common.console, "width", 80)
     result = CliRunner().invoke(app, ["gaps", "--store", str(store_file)], terminal_width=80)
     assert result.exit_code == 0, result.stderr
     assert max(len(line) for line in result.stdout.splitlines()) <= 80

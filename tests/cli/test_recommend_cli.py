@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from graph.sqlite_store import SqliteStore
 from ingest.embedder import Embedder
 from mentorgraph.cli import app
+from mentorgraph.commands import common
 from mentorgraph.settings import get_settings
 from tests.contract.test_recommender_contract import build_org
 
@@ -30,7 +31,11 @@ def store_file(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
 
 @pytest.fixture(autouse=True)
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("COLUMNS", "200")  # wide enough that no sentence is wrapped
+    # Wide enough that no asserted sentence is wrapped. Set on the consoles themselves:
+    # another test may have pinned their width, so COLUMNS alone is not enough.
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(common.console, "width", 200)
+    monkeypatch.setattr(common.err_console, "width", 200)
     monkeypatch.setenv("MENTORGRAPH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("MENTORGRAPH_EMBEDDING__CACHE_PATH", str(tmp_path / "home" / "embeddings.sqlite"))
     get_settings.cache_clear()
