@@ -233,18 +233,32 @@ def _has_surrogates(text: str) -> bool:
 
 
 def _encoding_problems(values: Mapping[str, Any]) -> list[FieldProblem]:
+    """One problem per field holding undecodable bytes, looking inside JSON lists and
+    objects too (a bad byte in a skill name must not reach the store)."""
     problems = []
     for name, value in values.items():
-        if isinstance(value, str) and _has_surrogates(value):
-            raw = value.encode("utf-8", errors="surrogateescape")
-            bad = next(i for i, ch in enumerate(value) if "\udc80" <= ch <= "\udcff")
+        bad = _undecodable(value)
+        if bad is not None:
+            raw = bad.encode("utf-8", errors="surrogateescape")
+            byte = next(ord(ch) - 0xDC00 for ch in bad if "\udc80" <= ch <= "\udcff")
             problems.append(
-                FieldProblem(
-                    name,
-                    f"is not valid UTF-8 (byte 0x{ord(value[bad]) - 0xDC00:02x} in {raw!r}); save the file as UTF-8",
-                )
+                FieldProblem(name, f"is not valid UTF-8 (byte 0x{byte:02x} in {raw!r}); save the file as UTF-8")
             )
     return problems
+
+
+def _undecodable(value: object) -> str | None:
+    """The first string in ``value`` that holds undecodable bytes, if any."""
+    if isinstance(value, str):
+        return value if _has_surrogates(value) else None
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        for item in value:
+            found = _undecodable(item)
+            if found is not None:
+                return found
+    return None
 
 
 # -- JSON Lines ------------------------------------------------------------------------
@@ -260,14 +274,15 @@ def _read_jsonl(path: Path) -> Iterator[RawRow]:
             if not stripped:
                 continue
             row = RawRow(line=number, fields={}, original=text.rstrip("\r\n"))
-            if _has_surrogates(stripped):
-                row.problems.extend(_encoding_problems({"-": stripped}))
-                yield row
-                continue
             try:
+                # Undecodable bytes survive decoding as lone surrogates, so a line with a
+                # stray Latin-1 byte still parses and the problem can name its field.
                 value = json.loads(stripped)
             except json.JSONDecodeError as exc:
-                row.problems.append(FieldProblem("-", f"is not valid JSON ({exc.msg} at column {exc.colno})"))
+                if _has_surrogates(stripped):
+                    row.problems.extend(_encoding_problems({"-": stripped}))
+                else:
+                    row.problems.append(FieldProblem("-", f"is not valid JSON ({exc.msg} at column {exc.colno})"))
                 yield row
                 continue
             _fill_object(row, value)

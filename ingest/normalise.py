@@ -45,6 +45,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +62,10 @@ from schema.models import ID_PATTERN, Skill, SkillHit, SkillSource
 #: (``bench_normalisation.py`` prints the whole trade-off).
 ACCEPT_THRESHOLD = 0.7
 #: A custom skill is linked to at most this many taxonomy neighbours whose vector scores
-#: at least this much (cosine). Lower than the taxonomy's own 0.6: a custom skill's
-#: vector is its bare label, while taxonomy vectors include a description, so even a
-#: close pair scores lower; 0.5 still keeps unrelated skills apart.
+#: at least this much (cosine, the same measure as the taxonomy's SIMILAR_TO edges).
+#: Lower than the taxonomy's own 0.6: a custom skill's vector is its bare label while
+#: taxonomy vectors include a description, so even a close pair scores lower; 0.5 is
+#: also the recommender's floor for "related" (``recommender.policy.min_similarity``).
 CUSTOM_NEIGHBOURS = 5
 CUSTOM_MIN_SCORE = 0.5
 #: Queries scored at once: 64 x 110,000 label scores is about 28 MB.
@@ -155,16 +157,21 @@ def _stem(word: str) -> str:
     return word
 
 
-def _features(text: str) -> list[str]:
-    """Lexical features of a text: the stemmed content words, and the character
-    trigrams of each word with its boundaries marked (" py", "pyt", ... "on ")."""
-    features: list[str] = []
+@lru_cache(maxsize=200_000)
+def _word_features(word: str) -> frozenset[str]:
+    """The stemmed word and its character trigrams with the word boundaries marked
+    (" py", "pyt", ... "on "). Cached: the ~110,000 labels share a few tens of
+    thousands of words, which makes building the index several times faster."""
+    padded = f" {word} "
+    return frozenset(("w:" + _stem(word), *(padded[i : i + 3] for i in range(len(padded) - 2))))
+
+
+def _features(text: str) -> set[str]:
+    """Lexical features of a text: those of its content words."""
+    features: set[str] = set()
     for word in _WORD.findall(text.casefold()):
-        if word in _STOP:
-            continue
-        features.append("w:" + _stem(word))
-        padded = f" {word} "
-        features.extend(padded[i : i + 3] for i in range(len(padded) - 2))
+        if word not in _STOP:
+            features |= _word_features(word)
     return features
 
 
@@ -173,16 +180,18 @@ class _Lexical:
 
     def __init__(self, labels: Sequence[str]) -> None:
         vocabulary: dict[str, int] = {}
-        rows: list[int] = []
         columns: list[int] = []
+        counts = np.zeros(len(labels), dtype=np.int64)
         for row, label in enumerate(labels):
-            for feature in set(_features(label)):
-                rows.append(row)
-                columns.append(vocabulary.setdefault(feature, len(vocabulary)))
+            features = _features(label)
+            counts[row] = len(features)
+            columns.extend(vocabulary.setdefault(feature, len(vocabulary)) for feature in features)
         self._vocabulary = vocabulary
         shape = (len(labels), max(len(vocabulary), 1))
-        matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=shape)
-        document_frequency = np.bincount(np.asarray(columns, dtype=np.int64), minlength=shape[1])
+        rows = np.repeat(np.arange(len(labels), dtype=np.int64), counts)
+        column_array = np.asarray(columns, dtype=np.int64)
+        matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, column_array)), shape=shape)
+        document_frequency = np.bincount(column_array, minlength=shape[1])
         self._idf = (np.log((1 + len(labels)) / (1 + document_frequency)) + 1).astype(np.float32)
         self._matrix_t = _normalise_rows(matrix @ sparse.diags(self._idf)).T.tocsr()
 
@@ -192,7 +201,7 @@ class _Lexical:
         columns: list[int] = []
         values: list[float] = []
         for row, text in enumerate(texts):
-            for feature in set(_features(text)):
+            for feature in _features(text):
                 column = self._vocabulary.get(feature)
                 if column is not None:
                     rows.append(row)

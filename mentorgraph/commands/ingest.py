@@ -202,19 +202,31 @@ def _print_report(report: IngestReport) -> None:
         err_console.print(table)
         if report.rejected > len(report.rejections) or shown > SHOWN_ROWS:
             err_console.print(f"... the rest are in {report.rejects_path}", highlight=False, soft_wrap=True)
-    if report.mappings:
+    doubtful = sorted(
+        (m for m in report.mappings.values() if m.method in (MatchMethod.SIMILARITY, MatchMethod.CUSTOM)),
+        key=lambda m: (m.confidence, m.text),
+    )
+    if doubtful:
+        # Exact label matches are not in doubt: the table shows what HR should look at.
         table = Table(
-            title=f"free-text skills ({len(report.mappings):,}; weakest first, review in {report.mapping_path})",
+            title=f"free-text skills matched by similarity or made custom ({len(doubtful):,}; weakest first)",
             title_justify="left",
         )
         for column in ("text", "skill", "label", "method", "confidence"):
             table.add_column(column, overflow="fold")
-        ordered = sorted(report.mappings.values(), key=lambda m: (m.confidence, m.text))
-        for match in ordered[:SHOWN_ROWS]:
+        for match in doubtful[:SHOWN_ROWS]:
             method = f"{match.method.value} (new)" if match.created else match.method.value
             style = "yellow" if match.method is MatchMethod.CUSTOM else None
             table.add_row(match.text, match.skill_id, match.label, method, f"{match.confidence:.2f}", style=style)
         console.print(table)
+    if report.mapping_path is not None:
+        exact = len(report.mappings) - len(doubtful)
+        console.print(
+            f"skill mapping of {len(report.mappings):,} free-text skills ({exact:,} exact labels) for review: "
+            f"{report.mapping_path}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if report.rejects_path is not None:
         err_console.print(
             f"fix the rows in {report.rejects_path} and run the command on it again", highlight=False, soft_wrap=True

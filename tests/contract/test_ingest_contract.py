@@ -278,6 +278,16 @@ def test_non_utf8_row_is_rejected_and_the_others_imported(
     assert x3 is not None and x3.name == "Zoé Utf"
 
 
+def test_non_utf8_bytes_in_json_lines_never_reach_the_store(
+    seeded: GraphStore, embedder: Embedder, tmp_path: Path
+) -> None:
+    report = run(seeded, embedder, copy("non_utf8.jsonl", tmp_path))
+    assert seeded.list_employee_ids() == ["b1"]
+    assert rejected_fields(report) == {"b2": {"skills"}, "b3": {"name"}}
+    # No custom skill was made from the undecodable "Caf\xe9 culture".
+    assert all(not skill.id.startswith("custom:") for skill in seeded.list_skills())
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -197,3 +197,29 @@ def test_rejects_writer_leaves_nothing_when_aborted(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         crash_while_writing()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_non_utf8_bytes_in_json_lines_name_the_field_even_inside_skills(tmp_path: Path) -> None:
+    rows = rows_of(FIXTURES / "non_utf8.jsonl")
+    assert [(row.line, [p.field for p in row.problems]) for row in rows] == [(1, []), (2, ["skills"]), (3, ["name"])]
+    assert "byte 0xe9" in rows[1].problems[0].reason
+    target = tmp_path / "rejects.jsonl"
+    with RejectsWriter(path=target, file_format=FileFormat.JSONL) as writer:
+        writer.write(rows[1], rows[1].problems)
+    # The user's byte goes back as it was, inside a line that is otherwise valid JSON.
+    assert b"Caf\xe9 culture" in target.read_bytes()
+    (again,) = rows_of(target)
+    assert again.employee_id == "b2" and again.problems[0].field == "skills"
+
+
+def test_a_json_list_larger_than_the_read_chunk_streams_with_exact_lines(tmp_path: Path) -> None:
+    path = tmp_path / "many.json"
+    people = [
+        {"id": f"p{i}", "name": f"Person {i}", "seniority": i % 5 + 1, "skills": "Instagram:3"} for i in range(4000)
+    ]
+    path.write_text("[\n" + ",\n".join(json.dumps(p) for p in people) + "\n]\n", encoding="utf-8")
+    assert path.stat().st_size > 4 * 65536  # several chunks: elements straddle chunk ends
+    rows = rows_of(path)
+    assert [row.employee_id for row in rows] == [p["id"] for p in people]
+    assert [row.line for row in rows] == list(range(2, 4002))
+    assert [row.fields for row in rows] == people
