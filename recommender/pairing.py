@@ -28,11 +28,8 @@ so the answer says *why* (reporting chain, capacity, time zone, no overlap...).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from graph.store import EmployeeFilter, GraphStore, RankedEmployee, RankedSimilarEdge, SkillEdge, SkillTarget
 from recommender.errors import EmployeeNotFound
@@ -48,6 +45,7 @@ from recommender.models import (
     RecommendationList,
     SkillRef,
 )
+from recommender.parallel import together
 from recommender.policy import PRIORITY_WEIGHTS, MentoringDirection, ProgrammePolicy
 from recommender.scoring import (
     Direction,
@@ -69,30 +67,6 @@ DIAGNOSTIC_POOL = 100
 WALK_LIMIT = 300
 #: At most this many candidates (or 4 x the partners asked for) are scored exactly.
 MAX_EXACT = 100
-
-
-_POOL_LOCK = threading.Lock()
-_POOL: ThreadPoolExecutor | None = None
-#: Store calls one request runs at once (a request has at most four independent walks).
-CONCURRENT_CALLS = 4
-
-
-def together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run independent store calls concurrently; results in order, the first error raised.
-
-    Why: on Neo4j each call is a network round trip, and a request's calls are mostly
-    independent, so it should wait for the slowest, not for their sum. The embedded store
-    is safe here too (one SQLite connection per thread). A single call runs inline."""
-    if len(calls) <= 1:
-        return [call() for call in calls]
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=CONCURRENT_CALLS, thread_name_prefix="mentorgraph-store")
-        pool = _POOL
-    futures = [pool.submit(call) for call in calls[1:]]
-    first = calls[0]()  # the caller's thread does one share of the work
-    return [first, *(future.result() for future in futures)]
 
 
 def get_employee_or_raise(*, store: GraphStore, employee_id: str) -> Employee:
@@ -201,10 +175,11 @@ def load_requester(store: GraphStore, employee_id: str, policy: ProgrammePolicy)
     me = get_employee_or_raise(store=store, employee_id=employee_id)
     strengths = {s.skill_id: s.level for s in me.skills if s.level >= policy.teaching_level}
     goal_ids = [g.skill_id for g in me.goals]
-    pairings, chain, hood, skills, incoming = together(
+    # The neighbourhood goes first: it runs on this thread, so its own reads run at once too.
+    hood, pairings, chain, skills, incoming = together(
+        lambda: load_neighbourhood(store=store, skill_ids=[*goal_ids, *strengths], policy=policy),
         lambda: store.list_pairings(employee_id=me.id),
         lambda: store.reporting_chain(employee_id=me.id),
-        lambda: load_neighbourhood(store=store, skill_ids=[*goal_ids, *strengths], policy=policy),
         lambda: store.get_skills(skill_ids=sorted({*goal_ids, *strengths})),
         lambda: store.similar_into(skill_ids=sorted(strengths), min_score=policy.min_similarity) if strengths else [],
     )

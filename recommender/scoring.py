@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from graph.store import GraphStore, RankedSimilarEdge, SimilarEdge
 from recommender.models import MatchKind
+from recommender.parallel import together
 from recommender.policy import PRIORITY_WEIGHTS, ProgrammePolicy
 from schema.models import Employee
 
@@ -68,19 +69,25 @@ class Neighbourhood:
 
 
 def load_neighbourhood(*, store: GraphStore, skill_ids: Iterable[str], policy: ProgrammePolicy) -> Neighbourhood:
-    """Four batched store calls, whatever the number of skills."""
+    """Four batched store calls whatever the number of skills: three at once, then the
+    siblings' parents (which need the first answers)."""
     ids = sorted(set(skill_ids))
     hood = Neighbourhood()
     if not ids:
         return hood
-    add_similar(hood, store.similar_skills(skill_ids=ids, min_score=policy.min_similarity), policy)
-    for child, parent in store.broader_edges(skill_ids=ids):
+    similar, broader, narrower = together(
+        lambda: store.similar_skills(skill_ids=ids, min_score=policy.min_similarity),
+        lambda: store.broader_edges(skill_ids=ids),
+        lambda: store.narrower_edges(skill_ids=ids),
+    )
+    add_similar(hood, similar, policy)
+    for child, parent in broader:
         hood.parents.setdefault(child, []).append(parent)
     parents = sorted({parent for found in hood.parents.values() for parent in found} - set(ids))
     # Every child of the skills themselves (narrower matches), but only the children of
     # parents small enough for siblings to count: a big ESCO group's hundreds of children
     # would be read only to be ignored.
-    edges = store.narrower_edges(skill_ids=ids)
+    edges = list(narrower)
     if parents:
         edges += store.narrower_edges(skill_ids=parents, max_children=policy.max_sibling_group)
     for parent, child in edges:

@@ -21,10 +21,10 @@ marketing?".
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal, Protocol
 
-from graph.store import EmployeeFilter, GraphStore, SkillEdge, SkillTarget, Vector
+from graph.store import EmployeeFilter, GraphStore, RankedEmployee, SkillEdge, SkillTarget, Vector
 from recommender.errors import InvalidQuestion
 from recommender.models import (
     PersonRef,
@@ -36,9 +36,10 @@ from recommender.models import (
     TopicTeacher,
 )
 from recommender.pairing import DEFAULT_POLICY, direction_model, get_employee_or_raise
+from recommender.parallel import together
 from recommender.policy import ProgrammePolicy
 from recommender.scoring import goals_met_by, load_neighbourhood, score_direction
-from schema.models import Employee, PairingStatus, Skill
+from schema.models import Employee, PairingStatus, Skill, SkillHit
 
 #: Embedding hits below this cosine are not the topic (all-MiniLM-L6-v2 on short texts).
 TOPIC_MIN_SIMILARITY = 0.5
@@ -135,11 +136,12 @@ def find_teachers(
         raise InvalidQuestion("the question is empty: ask e.g. 'who can teach me Pinterest or negotiation?'")
     if len(question) > MAX_QUESTION_LENGTH:
         raise InvalidQuestion(f"the question is longer than {MAX_QUESTION_LENGTH} characters; ask about a few topics")
-    asker = get_employee_or_raise(store=store, employee_id=asker_id) if asker_id else None
-
     phrases = split_question(question)
     candidates = sorted({p for whole, parts in phrases for p in (whole, *parts)})
-    labels = store.skills_by_label(labels=candidates) if candidates else {}
+    asker, labels = together(
+        lambda: get_employee_or_raise(store=store, employee_id=asker_id) if asker_id else None,
+        lambda: store.skills_by_label(labels=candidates) if candidates else {},
+    )
     topics = extract_topics(question, is_label=labels)[:MAX_TOPICS]
     if not topics:
         raise InvalidQuestion(
@@ -154,20 +156,19 @@ def find_teachers(
     def targets(topic: str) -> list[SkillTarget]:
         return [SkillTarget(topic, hit.skill.id, hit.similarity) for hit in topic_skills[topic]]
 
-    per_topic_ids = {
-        topic: [
-            r.employee_id
-            for r in store.rank_by_skills(
-                edge=SkillEdge.HAS_SKILL, targets=targets(topic), factors=factors, where=where, limit=per_topic
-            )
-        ]
-        for topic in topics
-        if topic_skills[topic]
-    }
+    def rank(wanted: list[SkillTarget], most: int) -> Callable[[], list[RankedEmployee]]:
+        return lambda: store.rank_by_skills(
+            edge=SkillEdge.HAS_SKILL, targets=wanted, factors=factors, where=where, limit=most
+        )
+
+    mapped = [topic for topic in topics if topic_skills[topic]]
     everything = [t for topic in topics for t in targets(topic)]
-    overall = store.rank_by_skills(
-        edge=SkillEdge.HAS_SKILL, targets=everything, factors=factors, where=where, limit=limit
+    overall, *per_topic_ranked = together(
+        rank(everything, limit), *(rank(targets(topic), per_topic) for topic in mapped)
     )
+    per_topic_ids = {
+        topic: [r.employee_id for r in ranked] for topic, ranked in zip(mapped, per_topic_ranked, strict=True)
+    }
     ids = sorted({r.employee_id for r in overall} | {i for found in per_topic_ids.values() for i in found})
     people = store.get_employees(employee_ids=ids) if ids else {}
 
@@ -262,8 +263,9 @@ def _map_topics(
                         hits[topic][target] = ("similar", similarity)
     if embedder is not None and to_embed:
         vectors = embedder.embed(list(to_embed))
-        for topic, vector in zip(to_embed, vectors, strict=True):
-            results = [h for h in store.search_skills(vector=vector, k=SEARCH_K) if h.skill.skill_type != GROUP_TYPE]
+        searches = together(*(_search(store, vector) for vector in vectors))
+        for topic, found_hits in zip(to_embed, searches, strict=True):
+            results = [h for h in found_hits if h.skill.skill_type != GROUP_TYPE]
             if not results:
                 continue
             best = results[0].score
@@ -288,6 +290,10 @@ def _map_topics(
     return out
 
 
+def _search(store: GraphStore, vector: Vector) -> Callable[[], list[SkillHit]]:
+    return lambda: store.search_skills(vector=vector, k=SEARCH_K)
+
+
 def _via(via: str) -> Literal["label", "similar", "embedding"]:
     return "label" if via == "label" else "similar" if via == "similar" else "embedding"
 
@@ -301,25 +307,27 @@ def _overall(
 ) -> list[TeacherMatch]:
     if not people:
         return []
+    strengths = [s.skill_id for s in asker.skills if s.level >= policy.teaching_level] if asker is not None else []
+    teaches_back = bool(strengths) and any(p.goals for p in people)
+    # What the asker can teach back needs their neighbourhood: read it with the rest.
+    hood, pairings, chain, incoming = together(
+        lambda: load_neighbourhood(store=store, skill_ids=strengths, policy=policy) if teaches_back else None,
+        lambda: store.list_pairings_for(employee_ids=[p.id for p in people]),
+        lambda: store.reporting_chain(employee_id=asker.id) if asker is not None else set(),
+        lambda: store.similar_into(skill_ids=strengths, min_score=policy.min_similarity) if teaches_back else [],
+    )
     active: dict[str, int] = {}
-    for pairing in store.list_pairings_for(employee_ids=[p.id for p in people]):
+    for pairing in pairings:
         if pairing.status is PairingStatus.ACTIVE:
             for member in pairing.employee_ids:
                 active[member] = active.get(member, 0) + 1
     back = {}
-    chain: set[str] = set()
     skills: dict[str, Skill] = {}
-    if asker is not None:
-        chain = store.reporting_chain(employee_id=asker.id)
-        strengths = [s.skill_id for s in asker.skills if s.level >= policy.teaching_level]
-        goals = sorted({g.skill_id for p in people for g in p.goals})
-        if strengths and goals:
-            hood = load_neighbourhood(store=store, skill_ids=strengths, policy=policy)
-            incoming = store.similar_into(skill_ids=strengths, min_score=policy.min_similarity)
-            near = goals_met_by(skill_ids=strengths, hood=hood, policy=policy, incoming=incoming)
-            back = {p.id: score_direction(learner=p, teacher=asker, near=near, policy=policy) for p in people}
-            cited = sorted({x for d in back.values() for t in d.topics for x in (t.goal_id, t.skill_id)})
-            skills = store.get_skills(skill_ids=cited) if cited else {}
+    if asker is not None and hood is not None:
+        near = goals_met_by(skill_ids=strengths, hood=hood, policy=policy, incoming=incoming)
+        back = {p.id: score_direction(learner=p, teacher=asker, near=near, policy=policy) for p in people}
+        cited = sorted({x for d in back.values() for t in d.topics for x in (t.goal_id, t.skill_id)})
+        skills = store.get_skills(skill_ids=cited) if cited else {}
     matches = []
     for person in people:
         per_topic = [

@@ -1,0 +1,41 @@
+"""Independent store calls of one request, run at once.
+
+Why: on Neo4j each store call is a network round trip and a request's reads are mostly
+independent, so it should wait for the slowest, not for their sum. The embedded store is
+safe here too (one SQLite connection per thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+#: Store calls running at once, shared by every request in the process.
+CONCURRENT_CALLS = 6
+_THREAD_PREFIX = "mentorgraph-store"
+
+_POOL_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+
+
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Run ``calls`` concurrently; results in order, the first error raised.
+
+    The caller's thread runs the first call itself. A call that itself uses
+    :func:`together` runs its calls one after the other when it is already on a pool
+    thread: a pool thread waiting for work queued behind it could deadlock the pool."""
+    if len(calls) <= 1 or threading.current_thread().name.startswith(_THREAD_PREFIX):
+        return [call() for call in calls]
+    futures = [_pool().submit(call) for call in calls[1:]]
+    first = calls[0]()
+    return [first, *(future.result() for future in futures)]
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=CONCURRENT_CALLS, thread_name_prefix=_THREAD_PREFIX)
+        return _POOL
