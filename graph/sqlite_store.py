@@ -130,6 +130,9 @@ class SqliteStore:
     """The embedded :class:`graph.store.GraphStore`. Opening does no I/O; the file is
     created by :meth:`apply_schema`."""
 
+    #: Calls run in-process: concurrent calls would only contend (see ``GraphStore``).
+    concurrent_calls = False
+
     def __init__(self, *, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()

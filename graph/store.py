@@ -160,6 +160,11 @@ class SoleHolder:
 
 
 class GraphStore(Protocol):
+    #: True when every call is a network round trip, so a request's independent calls are
+    #: worth running at once (Neo4j); False when calls run in-process and threads would
+    #: only contend for the GIL and for cold per-thread caches (the embedded store).
+    concurrent_calls: bool
+
     # -- lifecycle ---------------------------------------------------------------------
     def apply_schema(self) -> None:
         """Create constraints, indexes and the vector index if they do not exist."""

@@ -177,6 +177,7 @@ def load_requester(store: GraphStore, employee_id: str, policy: ProgrammePolicy)
     goal_ids = [g.skill_id for g in me.goals]
     # The neighbourhood goes first: it runs on this thread, so its own reads run at once too.
     hood, pairings, chain, skills, incoming = together(
+        store,
         lambda: load_neighbourhood(store=store, skill_ids=[*goal_ids, *strengths], policy=policy),
         lambda: store.list_pairings(employee_id=me.id),
         lambda: store.reporting_chain(employee_id=me.id),
@@ -316,7 +317,7 @@ def _candidate_ids(
             )
     # The walks are independent: run them at once (a Neo4j request then waits for the
     # slowest walk, not for their sum).
-    results: list[list[RankedEmployee]] = together(*(walk for _teaches, walk in walks))
+    results: list[list[RankedEmployee]] = together(store, *(walk for _teaches, walk in walks))
     truncated = any(len(ranked) >= walk_limit for ranked in results)
     for (teaches_me, _walk), ranked in zip(walks, results, strict=True):
         for r in ranked:
@@ -467,6 +468,7 @@ def _score_candidates(
     """Full profiles of ``ids`` and their pairings (two reads at once), minus those at
     capacity, scored."""
     profiles, pairings = together(
+        store,
         lambda: store.get_employees(employee_ids=ids),
         lambda: store.list_pairings_for(employee_ids=ids) if policy.respect_capacity else [],
     )
@@ -752,14 +754,18 @@ def _diagnose(
     ids, truncated = _candidate_ids(store, me, policy, [Band(None)], rules=False, walk_limit=DIAGNOSTIC_POOL)
     truncated = truncated or len(ids) > DIAGNOSTIC_POOL
     ids = ids[:DIAGNOSTIC_POOL]
-    profiles = store.get_employees(employee_ids=ids) if ids else {}
+    profiles, pairings, employees = together(
+        store,
+        lambda: store.get_employees(employee_ids=ids) if ids else {},
+        lambda: store.list_pairings_for(employee_ids=ids) if ids else [],
+        lambda: store.counts().employees,
+    )
     people = [profiles[i] for i in ids if i in profiles]
     active: dict[str, int] = {}
-    if people:
-        for pairing in store.list_pairings_for(employee_ids=[p.id for p in people]):
-            if pairing.status is PairingStatus.ACTIVE:
-                for member in pairing.employee_ids:
-                    active[member] = active.get(member, 0) + 1
+    for pairing in pairings:
+        if pairing.status is PairingStatus.ACTIVE:
+            for member in pairing.employee_ids:
+                active[member] = active.get(member, 0) + 1
     scored, _skills = _score_pool(store, me, people, policy, bands)
     counts = dict.fromkeys(ExclusionReason, 0)
     can_teach_you = sum(1 for s in scored if s.you_learn.score > 0)
@@ -790,7 +796,7 @@ def _diagnose(
         else:
             reason = ExclusionReason.ONE_SIDED
         counts[reason] += 1
-    colleagues = max(store.counts().employees - 1, 0)
+    colleagues = max(employees - 1, 0)
     examined_all = not truncated
     if examined_all:
         # Everybody the walks did not find has no overlap at all.

@@ -76,6 +76,7 @@ def load_neighbourhood(*, store: GraphStore, skill_ids: Iterable[str], policy: P
     if not ids:
         return hood
     similar, broader, narrower = together(
+        store,
         lambda: store.similar_skills(skill_ids=ids, min_score=policy.min_similarity),
         lambda: store.broader_edges(skill_ids=ids),
         lambda: store.narrower_edges(skill_ids=ids),

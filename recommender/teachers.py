@@ -139,6 +139,7 @@ def find_teachers(
     phrases = split_question(question)
     candidates = sorted({p for whole, parts in phrases for p in (whole, *parts)})
     asker, labels = together(
+        store,
         lambda: get_employee_or_raise(store=store, employee_id=asker_id) if asker_id else None,
         lambda: store.skills_by_label(labels=candidates) if candidates else {},
     )
@@ -164,7 +165,7 @@ def find_teachers(
     mapped = [topic for topic in topics if topic_skills[topic]]
     everything = [t for topic in topics for t in targets(topic)]
     overall, *per_topic_ranked = together(
-        rank(everything, limit), *(rank(targets(topic), per_topic) for topic in mapped)
+        store, rank(everything, limit), *(rank(targets(topic), per_topic) for topic in mapped)
     )
     per_topic_ids = {
         topic: [r.employee_id for r in ranked] for topic, ranked in zip(mapped, per_topic_ranked, strict=True)
@@ -263,7 +264,7 @@ def _map_topics(
                         hits[topic][target] = ("similar", similarity)
     if embedder is not None and to_embed:
         vectors = embedder.embed(list(to_embed))
-        searches = together(*(_search(store, vector) for vector in vectors))
+        searches = together(store, *(_search(store, vector) for vector in vectors))
         for topic, found_hits in zip(to_embed, searches, strict=True):
             results = [h for h in found_hits if h.skill.skill_type != GROUP_TYPE]
             if not results:
@@ -311,6 +312,7 @@ def _overall(
     teaches_back = bool(strengths) and any(p.goals for p in people)
     # What the asker can teach back needs their neighbourhood: read it with the rest.
     hood, pairings, chain, incoming = together(
+        store,
         lambda: load_neighbourhood(store=store, skill_ids=strengths, policy=policy) if teaches_back else None,
         lambda: store.list_pairings_for(employee_ids=[p.id for p in people]),
         lambda: store.reporting_chain(employee_id=asker.id) if asker is not None else set(),
