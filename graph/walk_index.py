@@ -15,6 +15,11 @@ changed, so a walk never sees data older than the last commit before it started.
 Memory: 5 bytes per cached edge (2 million HAS_SKILL edges at 100,000 employees is
 ~10 MB), plus each employee's id and filter fields, read in one scan when the index is
 (re)built.
+
+The same freshness rule keeps whole employee profiles (:meth:`WalkIndex.profiles`):
+a recommendation reads a hundred of them, and decoding their skill rows was a quarter of
+an API request's CPU. Profiles are immutable models, so threads share them; at most
+:data:`MAX_PROFILES` are kept.
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.store import EmployeeFilter, RankedEmployee, SkillEdge, SkillTarget
+from schema import Employee
+
+#: Cached employee profiles at most (about 3 KB each); beyond it the cache starts again.
+MAX_PROFILES = 50_000
 
 # Rows per query when filling the index, to keep the json parameter small.
 _FILL_CHUNK = 500
@@ -46,7 +55,8 @@ _EDGE_SQL = {
         "WHERE skill_id IN (SELECT value FROM json_each(?)) ORDER BY skill_id"
     ),
 }
-_EMPLOYEES_SQL = "SELECT id, opt_in, capacity, seniority, utc_offset FROM employee"
+# Ordered by id, so an employee's number sorts like their id (ties in _top).
+_EMPLOYEES_SQL = "SELECT id, opt_in, capacity, seniority, utc_offset FROM employee ORDER BY id"
 # Per employee, how many edges of each value (1..5): the denominator of ``normalise``.
 _TOTALS_SQL = {
     SkillEdge.HAS_SKILL: "SELECT employee_id, level, count(*) FROM has_skill GROUP BY employee_id, level",
@@ -93,6 +103,7 @@ class WalkIndex:
         self._people: _People | None = None
         self._edges: dict[SkillEdge, dict[str, _Edges]] = {edge: {} for edge in SkillEdge}
         self._value_counts: dict[SkillEdge, npt.NDArray[np.int32]] = {}
+        self._profiles: dict[str, Employee] = {}
 
     # -- freshness -----------------------------------------------------------------------
     def _check(self) -> None:
@@ -107,6 +118,7 @@ class WalkIndex:
             self._people = None
             self._edges = {edge: {} for edge in SkillEdge}
             self._value_counts = {}
+            self._profiles = {}
 
     def invalidate(self) -> None:
         with self._lock:
@@ -160,6 +172,27 @@ class WalkIndex:
                 counts[number, value - 1] = count
         self._value_counts[edge] = counts
         return counts
+
+    # -- profiles ------------------------------------------------------------------------
+    def profiles(
+        self, employee_ids: Sequence[str], read: Callable[[list[str]], dict[str, Employee]]
+    ) -> dict[str, Employee]:
+        """The profiles of ``employee_ids`` that exist, by id in id order; ``read`` loads
+        the ones not cached (outside the lock, so other threads are not held up)."""
+        wanted = set(employee_ids)
+        with self._lock:
+            self._check()
+            cached = self._profiles
+            result = {i: cached[i] for i in wanted if i in cached}
+        missing = sorted(wanted - result.keys())
+        found = read(missing) if missing else {}
+        result.update(found)
+        with self._lock:
+            if self._profiles is cached:  # not dropped by a commit meanwhile
+                if len(cached) + len(found) > MAX_PROFILES:
+                    cached.clear()
+                cached.update(found)
+        return {i: result[i] for i in sorted(result)}
 
     # -- the walk ------------------------------------------------------------------------
     def rank(
@@ -240,20 +273,23 @@ class WalkIndex:
 def _top(
     total: npt.NDArray[np.float64], people: npt.NDArray[np.int32], ids: Sequence[str], limit: int
 ) -> list[RankedEmployee]:
-    """The ``limit`` best, rounded like the other backend, ties by employee id."""
+    """The ``limit`` best, rounded like the other backend, ties by employee id.
+
+    numpy orders them (numbers follow ids, see ``_EMPLOYEES_SQL``); Python's ``round``
+    then gives the exact scores the other backend returns. numpy's rounding may differ
+    from Python's in the last digit, so everything within a hair of the cut is kept and
+    the final sort, on nearly sorted tuples, settles any such difference."""
     rounded = np.round(total, _DECIMALS)
     positive = rounded > 0
     if not positive.any():
         return []
     rounded, total, people = rounded[positive], total[positive], people[positive]
-    if len(rounded) > limit:
-        # numpy's rounding may differ from Python's in the last digit: keep everything
-        # within a hair of the cut, then order exactly.
-        cut = np.partition(rounded, len(rounded) - limit)[len(rounded) - limit]
-        keep = rounded >= cut - 1e-8
-        total, people = total[keep], people[keep]
+    order = np.lexsort((people, -rounded))
+    if len(order) > limit:
+        cut = rounded[order[limit - 1]]
+        order = order[rounded[order] >= cut - 1e-8]
     ranked = sorted(
-        ((round(float(score), _DECIMALS), ids[int(person)]) for score, person in zip(total, people, strict=True)),
-        key=lambda item: (-item[0], item[1]),
+        (-round(score, _DECIMALS), number)
+        for score, number in zip(total[order].tolist(), people[order].tolist(), strict=True)
     )
-    return [RankedEmployee(employee_id, score) for score, employee_id in ranked[:limit] if score > 0]
+    return [RankedEmployee(ids[number], -negative) for negative, number in ranked[:limit] if negative < 0]
