@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_api.py --backend embedded           # >= 100 req/s, p99 <= 250 ms
-    /work/venv/bin/python benchmarks/bench_api.py --backend neo4j              # >= 50 req/s
-    /work/venv/bin/python benchmarks/bench_api.py --backend embedded --rate 100   # open loop at 100 req/s
+    .venv/bin/python benchmarks/bench_api.py --backend embedded           # >= 100 req/s, p99 <= 250 ms
+    .venv/bin/python benchmarks/bench_api.py --backend neo4j              # >= 50 req/s
+    .venv/bin/python benchmarks/bench_api.py --backend embedded --rate 100   # open loop at 100 req/s
 
 What runs: ``mentorgraph serve --workers 2`` (uvicorn, one worker per core) over a
 10,000-employee demo organisation on the real taxonomy, and a load generator on the same
@@ -16,9 +16,11 @@ machine over loopback:
   sustains, and the latency includes the queueing at that rate. A Lua script sends
   ``GET /api/v1/employees/{id}/recommendations?limit=5`` with an HR bearer key for
   employees drawn at random (seeded) from the whole organisation.
-* ``--rate R``: an open-loop generator (Python asyncio + httpx) that starts R requests per
-  second on schedule whatever the answers do, and measures each latency from its
-  *scheduled* start, so a stall is not hidden (no coordinated omission).
+* ``--rate R``: vegeta (Go; ``go install github.com/tsenart/vegeta/v12@v12.13.0``) sends R
+  requests per second on schedule, whatever the answers do, for ``--duration`` seconds, and
+  times each from its scheduled start, so a stall is not hidden (no coordinated omission):
+  the way to check "sustains R req/s with p99 <= X". (A Python generator could not itself
+  send 100 req/s on these 2 cores next to the server.)
 
 Every non-2xx answer and every socket error counts as an error. Data: the shared
 benchmark cache of ``benchmarks/bench_recommend.py`` (``~/.cache/mentorgraph-bench``:
@@ -32,7 +34,6 @@ spoil a run; ``--neo4j-uri`` uses a server you give instead (its data is replace
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -255,56 +256,42 @@ def run_wrk(server: Server, ids: Sequence[str], *, duration: int, connections: i
     }
 
 
-def run_open_loop(server: Server, ids: Sequence[str], *, rate: float, duration: int, seed: int) -> dict[str, Any]:
-    return asyncio.run(_open_loop(server, ids, rate=rate, duration=duration, seed=seed))
-
-
-async def _open_loop(server: Server, ids: Sequence[str], *, rate: float, duration: int, seed: int) -> dict[str, Any]:
-    import httpx
-
+def run_vegeta(server: Server, ids: Sequence[str], *, rate: float, duration: int, seed: int,
+               run_dir: Path) -> dict[str, Any]:  # fmt: skip
+    """Open loop: vegeta sends ``rate`` requests per second on schedule whatever the
+    answers do, so a slow answer delays no later request (no coordinated omission)."""
+    vegeta = shutil.which("vegeta")
+    if vegeta is None:
+        sys.exit(
+            "vegeta is needed for --rate: go install github.com/tsenart/vegeta/v12@v12.13.0 (then add ~/go/bin to PATH)"
+        )
     rng = random.Random(seed)
-    total = int(rate * duration)
-    latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    headers = {"Authorization": f"Bearer {server.key}"}
-    async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=limits, timeout=30) as client:
-
-        async def one(scheduled: float, employee_id: str) -> None:
-            nonlocal errors
-            try:
-                response = await client.get(PATH.format(employee_id))
-                ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            latencies.append(time.perf_counter() - scheduled)
-            errors += 0 if ok else 1
-
-        start = time.perf_counter() + 0.1
-        tasks = []
-        for i in range(total):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(scheduled, rng.choice(ids))))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    latencies.sort()
-
-    def pct(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
-
+    targets = run_dir / "targets.txt"
+    count = int(rate * duration) + 1
+    with targets.open("w") as out:
+        for _ in range(count):
+            out.write(f"GET {server.url}{PATH.format(rng.choice(ids))}\nAuthorization: Bearer {server.key}\n\n")
+    command = [vegeta, "attack", f"-rate={rate:g}", f"-duration={duration}s", "-timeout=10s", f"-targets={targets}"]
+    log(" ".join(command))
+    attack = subprocess.run(command, capture_output=True, check=False)
+    if attack.returncode != 0:
+        sys.exit(f"vegeta failed:\n{attack.stderr.decode(errors='replace')}")
+    report = subprocess.run([vegeta, "report", "-type=json"], input=attack.stdout, capture_output=True, check=True)
+    raw = json.loads(report.stdout)
+    latencies = raw["latencies"]
+    ok = raw["status_codes"].get("200", 0)
     return {
-        "generator": f"open loop at {rate:g} req/s (Python asyncio + httpx)",
-        "seconds": round(elapsed, 1),
-        "requests": total,
-        "errors": errors,
-        "rps": total / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "max_ms": latencies[-1] * 1000,
+        "generator": f"vegeta at {rate:g} req/s (open loop)",
+        "seconds": round((raw["duration"] + raw["wait"]) / 1e9, 1),
+        "requests": raw["requests"],
+        "errors": raw["requests"] - ok,
+        "rps": raw["throughput"],
+        # What was sent per second; ``rps`` (answered) is a hair lower by the last answers' wait.
+        "offered_rps": raw["rate"],
+        "p50_ms": latencies["50th"] / 1e6,
+        "p90_ms": latencies["90th"] / 1e6,
+        "p99_ms": latencies["99th"] / 1e6,
+        "max_ms": latencies["max"] / 1e6,
     }
 
 
@@ -321,8 +308,10 @@ def render(args: argparse.Namespace, rows: list[dict[str, Any]], loadavg: tuple[
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for n, row in enumerate(rows, 1):
-        met = row["rps"] >= target_rps and row["errors"] == 0
-        if args.backend == "embedded":
+        met = row.get("offered_rps", row["rps"]) >= target_rps * 0.999 and row["errors"] == 0
+        if args.backend == "embedded" and args.rate:
+            # A closed loop runs at saturation, where latency is queueing by construction:
+            # the p99 target is judged at the target rate, in an open loop.
             met = met and row["p99_ms"] <= TARGET_P99_MS
         lines.append(
             f"| {n} | {row['generator']} | {row['seconds']} | {row['requests']:,} | {row['errors']} | "
@@ -337,7 +326,9 @@ def render(args: argparse.Namespace, rows: list[dict[str, Any]], loadavg: tuple[
             f"{statistics.median(r['p99_ms'] for r in rows):.1f} | | |"
         )
     target = f">= {target_rps:g} req/s, zero errors" + (
-        f", p99 <= {TARGET_P99_MS:g} ms" if args.backend == "embedded" else ""
+        f", p99 <= {TARGET_P99_MS:g} ms (judged in the open loop at the target rate, --rate)"
+        if args.backend == "embedded"
+        else ""
     )
     lines += ["", f"target: {target}"]
     return "\n".join(lines)
@@ -350,9 +341,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=60, help="seconds per measured run")
     parser.add_argument("--runs", type=int, default=1, help="measured runs (the median is reported too)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    # Many connections: uvicorn workers share one listening socket, and with a handful of
+    # keep-alive connections the kernel can hand most of them to one worker.
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--rate", type=float, default=None, help="open-loop requests per second instead of wrk")
+    parser.add_argument("--rate", type=float, default=None, help="open loop (vegeta) at this many requests per second")
     parser.add_argument("--ids", type=int, default=2_000, help="distinct employees requested")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds of warm-up requests")
     parser.add_argument("--seed", type=int, default=11)
@@ -383,7 +376,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for run in range(1, args.runs + 1):
             log(f"run {run}/{args.runs}: {args.duration} s")
             if args.rate:
-                row = run_open_loop(server, ids, rate=args.rate, duration=args.duration, seed=args.seed + run)
+                row = run_vegeta(server, ids, rate=args.rate, duration=args.duration, seed=args.seed + run,
+                                 run_dir=run_dir)  # fmt: skip
             else:
                 row = run_wrk(server, ids, duration=args.duration, connections=args.connections,
                               threads=args.threads, seed=args.seed + run, run_dir=run_dir)  # fmt: skip

@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_gaps.py                          # 100,000 employees, both backends
-    /work/venv/bin/python benchmarks/bench_gaps.py --backend embedded --repeat 3
-    /work/venv/bin/python benchmarks/bench_gaps.py --size 10000 --neo4j-uri bolt://127.0.0.1:17687
+    .venv/bin/python benchmarks/bench_gaps.py                          # 100,000 employees, both backends
+    .venv/bin/python benchmarks/bench_gaps.py --backend embedded --repeat 3
+    .venv/bin/python benchmarks/bench_gaps.py --size 10000 --neo4j-uri bolt://127.0.0.1:17687
 
 Targets: the full report on a 100,000-employee demo organisation in <= 10 s on the
 embedded store and <= 30 s on Neo4j.

@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_matching.py                  # every cohort below
-    /work/venv/bin/python benchmarks/bench_matching.py --cohorts 60x300,1000x1000
-    /work/venv/bin/python benchmarks/bench_matching.py --embedding-cache ~/.mentorgraph/embeddings.sqlite
+    .venv/bin/python benchmarks/bench_matching.py                  # every cohort below
+    .venv/bin/python benchmarks/bench_matching.py --cohorts 60x300,1000x1000
+    .venv/bin/python benchmarks/bench_matching.py --embedding-cache ~/.mentorgraph/embeddings.sqlite
 
 Data: the real ESCO / O*NET taxonomy, embedded with all-MiniLM-L6-v2 and linked by
 SIMILAR_TO edges exactly as ``mentorgraph demo`` seeds it (the embedding cache makes this

@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_matching_solver.py            # full table
-    /work/venv/bin/python benchmarks/bench_matching_solver.py --quick    # small cases only
+    .venv/bin/python benchmarks/bench_matching_solver.py            # full table
+    .venv/bin/python benchmarks/bench_matching_solver.py --quick    # small cases only
 
 Every (cohort, method) cell runs in a fresh subprocess so that its peak RSS
 (``resource.getrusage``) is its own and not the maximum of everything run before it.

@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_recommend.py                    # 10k, both backends
-    /work/venv/bin/python benchmarks/bench_recommend.py --sizes 10000,100000 --backends embedded
-    /work/venv/bin/python benchmarks/bench_recommend.py --queries 100 --skip-teachers
+    .venv/bin/python benchmarks/bench_recommend.py                    # 10k, both backends
+    .venv/bin/python benchmarks/bench_recommend.py --sizes 10000,100000 --backends embedded
+    .venv/bin/python benchmarks/bench_recommend.py --queries 100 --skip-teachers
 
 Targets: on a 10,000-employee demo organisation, ``recommend`` p95 <= 30 ms embedded and
 <= 150 ms on Neo4j; teacher search *including embedding the question* p95 <= 60 ms

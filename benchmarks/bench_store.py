@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_store.py                       # both backends, 3 runs
-    /work/venv/bin/python benchmarks/bench_store.py --backend embedded --repeat 1
-    /work/venv/bin/python benchmarks/bench_store.py --backend neo4j --neo4j-uri bolt://127.0.0.1:17687
+    .venv/bin/python benchmarks/bench_store.py                       # both backends, 3 runs
+    .venv/bin/python benchmarks/bench_store.py --backend embedded --repeat 1
+    .venv/bin/python benchmarks/bench_store.py --backend neo4j --neo4j-uri bolt://127.0.0.1:17687
 
 Without ``--neo4j-uri`` (or ``MENTORGRAPH_NEO4J_URI``) the project's local Neo4j is started
 with ``scripts/neo4j_local.py start`` (idempotent: a running server is reused).

@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/eval_recommender.py                 # 2,000 employees, seeds 7 8 9
-    /work/venv/bin/python benchmarks/eval_recommender.py --size 5000 --seeds 7 --sample 300
+    .venv/bin/python benchmarks/eval_recommender.py                 # 2,000 employees, seeds 7 8 9
+    .venv/bin/python benchmarks/eval_recommender.py --size 5000 --seeds 7 --sample 300
 
 For each seed, a demo organisation with planted complementary pairs is generated and
 loaded into an embedded store on top of the seeded taxonomy (cached in ``--workdir``, see
