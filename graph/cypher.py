@@ -149,9 +149,11 @@ ORDER BY e.id
 COUNT_EMPLOYEES = "MATCH (e:Employee) RETURN count(e) AS n"
 PAGE_EMPLOYEE_IDS = "MATCH (e:Employee) RETURN e.id AS id ORDER BY id SKIP $offset LIMIT $limit"
 LIST_EMPLOYEE_IDS = "MATCH (e:Employee) RETURN e.id AS id ORDER BY id"
+# Erasure (GDPR): the pairings they were part of go, and their reports keep no trace of them.
 DELETE_EMPLOYEE = """
 MATCH (e:Employee {id: $id})
 CALL (e) { MATCH (p:Pairing) WHERE e.id IN p.employee_ids DETACH DELETE p }
+CALL (e) { MATCH (report:Employee) WHERE report.manager_id = e.id SET report.manager_id = null }
 DETACH DELETE e
 RETURN count(*) AS n
 """

@@ -477,6 +477,8 @@ class SqliteStore:
                 "DELETE FROM pairing WHERE id IN (SELECT pairing_id FROM pairing_member WHERE employee_id = ?)",
                 (employee_id,),
             )
+            # Erasure: their reports keep no trace of them either.
+            conn.execute("UPDATE employee SET manager_id = NULL WHERE manager_id = ?", (employee_id,))
             return conn.execute("DELETE FROM employee WHERE id = ?", (employee_id,)).rowcount > 0
 
     # -- walks -------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from graph.store import EmployeeFilter, RankedEmployee, SkillEdge, SkillTarget
 from schema import Employee
 
 #: Cached employee profiles at most (about 3 KB each); beyond it the cache starts again.
-MAX_PROFILES = 50_000
+MAX_PROFILES = 20_000
 
 # Rows per query when filling the index, to keep the json parameter small.
 _FILL_CHUNK = 500

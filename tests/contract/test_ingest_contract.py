@@ -187,6 +187,8 @@ def test_erase_removes_the_employee_and_every_edge(seeded: GraphStore, embedder:
     assert after.pairings == 0
     assert "e002" not in {h.employee_id for h in seeded.holders(skill_ids=[s.skill_id for s in e002.skills])}
     assert "e002" not in seeded.reporting_chain(employee_id="e003")
+    report = seeded.get_employee(employee_id="e003")
+    assert report is not None and report.manager_id is None  # no trace of the erased manager
     assert erase_employee(store=seeded, employee_id="e002") is False
 
 
