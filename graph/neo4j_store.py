@@ -155,6 +155,9 @@ class Neo4jStore:
             self._driver.verify_connectivity()
         self._read(cypher.PING)
 
+    def warm(self) -> None:
+        """Nothing to fill: the server keeps its own caches."""
+
     def close(self) -> None:
         if self._owns_driver:
             self._driver.close()

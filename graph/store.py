@@ -174,6 +174,10 @@ class GraphStore(Protocol):
 
     def close(self) -> None: ...
 
+    def warm(self) -> None:
+        """Fill the backend's in-process caches ahead of the first requests (a server's
+        start-up); answers are the same with or without it."""
+
     def clear(self) -> None:
         """Delete every node and edge (tests, demo rebuilds). Keeps the schema."""
 

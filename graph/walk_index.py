@@ -173,6 +173,15 @@ class WalkIndex:
         self._value_counts[edge] = counts
         return counts
 
+    def warm(self, conn: sqlite3.Connection) -> None:
+        """Fill the whole edge index now (a server's start-up) instead of walk by walk."""
+        with self._lock:
+            self._check()
+            people = self._people or self._load_people(conn)
+            for edge, table in ((SkillEdge.HAS_SKILL, "has_skill"), (SkillEdge.WANTS_TO_LEARN, "wants_to_learn")):
+                skill_ids = [row[0] for row in conn.execute(f"SELECT DISTINCT skill_id FROM {table}")]  # noqa: S608
+                self._fill(conn, edge, skill_ids, people)
+
     # -- profiles ------------------------------------------------------------------------
     def profiles(
         self, employee_ids: Sequence[str], read: Callable[[list[str]], dict[str, Employee]]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from graph.errors import InvalidReference
-from graph.store import GraphStore, GroupField, SimilarEdge
+from graph.store import GraphStore, GroupField, RankedEmployee, SimilarEdge, SkillEdge, SkillTarget
 from schema import Employee, EmployeeSkill, LearningGoal, Pairing, PairingFeedback, Skill, SkillSource
 
 DIM = 384
@@ -270,3 +270,20 @@ def test_clear_empties_everything(seeded: GraphStore) -> None:
     seeded.clear()
     assert seeded.counts().employees == 0
     assert seeded.counts().skills == 0
+
+
+def test_warm_caches_change_no_answer_and_go_stale_on_a_write(seeded: GraphStore) -> None:
+    targets = [SkillTarget("a", "s010", 1.0), SkillTarget("b", "s011", 0.5)]
+
+    def answers() -> tuple[list[RankedEmployee], dict[str, Employee]]:
+        ranked = seeded.rank_by_skills(edge=SkillEdge.HAS_SKILL, targets=targets, factors=[0, 0, 0.5, 0.8, 1])
+        return ranked, seeded.get_employees(employee_ids=["dev", "other", "nobody"])
+
+    before = answers()
+    seeded.warm()
+    assert answers() == before
+    # A write after warming is seen at once: the caches are dropped, never served stale.
+    seeded.upsert_employees(employees=[person("other", skills={"s011": 5, "s010": 5}, department="HR", seniority=3)])
+    ranked, people = answers()
+    assert people["other"].skills == (EmployeeSkill(skill_id="s010", level=5), EmployeeSkill(skill_id="s011", level=5))
+    assert ranked[0].employee_id == "other"
