@@ -164,8 +164,8 @@ def _warm_store(app: FastAPI, context: AppContext) -> None:
 
 def _tune_garbage_collector() -> None:
     """Why: a worker holds hundreds of thousands of long-lived objects (the embedding model,
-    the store's cached profiles), and every full collection walks all of them: measured
-    here, 150-190 ms pauses every ~80 recommendations, which made the API's p99. Objects
+    the store's cached profiles), and every full collection walks all of them: pauses of
+    up to 258 ms, which made the API's p99 (``benchmarks/profile_recommend.py``). Objects
     alive after start-up (the store's caches were filled just before) are frozen out of
     collection, and full collections run a tenth as often; refcounting still frees
     everything that is not in a cycle at once."""

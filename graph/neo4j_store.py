@@ -112,11 +112,11 @@ class Neo4jStore:
             ).records
 
     def _read_columns(self, query: LiteralString, **params: Any) -> list[list[Any]]:
-        """A query that returns one row of ``collect()`` ed columns. Why: the driver builds
-        a Python record per row, and for the hundreds of rows a walk returns that costs the
-        client 3-4x the CPU of decoding the same values as a few lists."""
-        records = self._read(query, **params)
-        return [list(column) for column in records[0].values()] if records else []
+        """A query that aggregates into one row of ``collect()`` ed columns (an aggregation
+        always returns that row). Why: the driver builds a Python record per row, and for
+        the hundreds of rows a walk returns that costs the client 3-4x the CPU of decoding
+        the same values as a few lists."""
+        return [list(column) for column in self._read(query, **params)[0].values()]
 
     def _write(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
         with self._errors():

@@ -57,6 +57,11 @@ _EDGE_SQL = {
 }
 # Ordered by id, so an employee's number sorts like their id (ties in _top).
 _EMPLOYEES_SQL = "SELECT id, opt_in, capacity, seniority, utc_offset FROM employee ORDER BY id"
+# Every skill with at least one edge (``warm``).
+_SKILLS_SQL = {
+    SkillEdge.HAS_SKILL: "SELECT DISTINCT skill_id FROM has_skill",
+    SkillEdge.WANTS_TO_LEARN: "SELECT DISTINCT skill_id FROM wants_to_learn",
+}
 # Per employee, how many edges of each value (1..5): the denominator of ``normalise``.
 _TOTALS_SQL = {
     SkillEdge.HAS_SKILL: "SELECT employee_id, level, count(*) FROM has_skill GROUP BY employee_id, level",
@@ -178,9 +183,8 @@ class WalkIndex:
         with self._lock:
             self._check()
             people = self._people or self._load_people(conn)
-            for edge, table in ((SkillEdge.HAS_SKILL, "has_skill"), (SkillEdge.WANTS_TO_LEARN, "wants_to_learn")):
-                skill_ids = [row[0] for row in conn.execute(f"SELECT DISTINCT skill_id FROM {table}")]  # noqa: S608
-                self._fill(conn, edge, skill_ids, people)
+            for edge, query in _SKILLS_SQL.items():
+                self._fill(conn, edge, [row[0] for row in conn.execute(query)], people)
 
     # -- profiles ------------------------------------------------------------------------
     def profiles(

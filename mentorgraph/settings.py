@@ -70,8 +70,8 @@ class ApiSettings(BaseModel):
     preload_model: bool = True
     #: Requests one worker process serves at once (the thread pool that runs the routes).
     #: Default: 2 on the embedded store, whose work is CPU in this process, so more threads
-    #: only take turns on the GIL and stretch every request (measured: p99 1.5-3x);
-    #: 16 on Neo4j, where a request mostly waits for the server. Others wait their turn.
+    #: only take turns on the GIL and stretch every request; 16 on Neo4j, where a request
+    #: mostly waits for the server. Others wait their turn.
     concurrent_requests: int | None = Field(default=None, ge=1, le=256)
 
 

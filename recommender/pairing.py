@@ -758,7 +758,7 @@ def _diagnose(
         store,
         lambda: store.get_employees(employee_ids=ids) if ids else {},
         lambda: store.list_pairings_for(employee_ids=ids) if ids else [],
-        lambda: store.counts().employees,
+        lambda: store.list_employees(limit=0).total,
     )
     people = [profiles[i] for i in ids if i in profiles]
     active: dict[str, int] = {}

@@ -3,7 +3,7 @@
 Why: on Neo4j each store call is a network round trip and a request's reads are mostly
 independent, so it should wait for the slowest, not for their sum. On the embedded store
 the calls run in-process: threads there only add GIL contention and cold per-thread
-SQLite caches (measured: p95 +20-40 %), so they run one after the other.
+SQLite caches (measured: p95 17-43 % worse), so they run one after the other.
 """
 
 from __future__ import annotations
